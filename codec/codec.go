@@ -2,6 +2,7 @@ package codec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,22 +17,34 @@ import (
 // Metadata keys and the encoding this codec writes. See the package doc for
 // the whole wire format.
 const (
-	EncodingEncrypted = envelope.EncodingEncrypted
-	MetadataKeyID     = envelope.KeyKeyID
-	MetadataAlgorithm = envelope.KeyAlgorithm
-	MetadataFormat    = envelope.KeyFormat
+	EncodingEncrypted   = envelope.EncodingEncrypted
+	MetadataKeyID       = envelope.KeyKeyID
+	MetadataAlgorithm   = envelope.KeyAlgorithm
+	MetadataFormat      = envelope.KeyFormat
+	MetadataCompression = envelope.KeyCompression
+	MetadataScope       = envelope.KeyScope
+	MetadataWrappedKey  = envelope.KeyWrappedKey
 )
 
+// scopeNamespace is the encryption-scope value of a payload bound to its
+// namespace.
+const scopeNamespace = "namespace"
+
 // Codec encrypts and decrypts Temporal payloads. It implements
-// [converter.PayloadCodec] and is safe for concurrent use; build one per
-// process and share it between clients and workers.
+// [converter.PayloadCodec] and [converter.PayloadCodecWithSerializationContext]
+// and is safe for concurrent use; build one per process and share it
+// between clients and workers.
 type Codec struct {
-	keys   KeySource
-	rand   io.Reader
-	legacy bool
+	keys      KeySource
+	cfg       *config
+	namespace string
+	ctx       context.Context // carries namespace for key sources
 }
 
-var _ converter.PayloadCodec = (*Codec)(nil)
+var (
+	_ converter.PayloadCodec                         = (*Codec)(nil)
+	_ converter.PayloadCodecWithSerializationContext = (*Codec)(nil)
+)
 
 // New returns a codec that takes its keys from keys.
 func New(keys KeySource, opts ...Option) (*Codec, error) {
@@ -44,7 +57,50 @@ func New(keys KeySource, opts ...Option) (*Codec, error) {
 			return nil, err
 		}
 	}
-	return &Codec{keys: keys, rand: cfg.rand, legacy: cfg.legacy}, nil
+	if cfg.compressMin > 0 {
+		// Fail now, not on the first payload.
+		if _, err := zstdEncoder(); err != nil {
+			return nil, fmt.Errorf("codec: zstd: %w", err)
+		}
+	}
+	return &Codec{keys: keys, cfg: &cfg, ctx: context.Background()}, nil
+}
+
+// ForNamespace returns a codec that shares c's keys and options and encodes
+// and decodes payloads of the given namespace: key sources see it through
+// [NamespaceFromContext], and [WithNamespaceBinding] binds it. The codec
+// server calls this with the namespace of each request.
+func (c *Codec) ForNamespace(namespace string) *Codec {
+	if namespace == c.namespace {
+		return c
+	}
+	cp := *c
+	cp.namespace = namespace
+	cp.ctx = context.Background()
+	if namespace != "" {
+		cp.ctx = WithNamespace(cp.ctx, namespace)
+	}
+	return &cp
+}
+
+// WithSerializationContext implements
+// [converter.PayloadCodecWithSerializationContext]: the SDK calls it with the
+// namespace and workflow the payloads belong to. Only the namespace is used.
+func (c *Codec) WithSerializationContext(sc converter.SerializationContext) converter.PayloadCodec {
+	var ns string
+	switch v := sc.(type) {
+	case converter.WorkflowSerializationContext:
+		ns = v.Namespace
+	case *converter.WorkflowSerializationContext:
+		ns = v.Namespace
+	case converter.ActivitySerializationContext:
+		ns = v.Namespace
+	case *converter.ActivitySerializationContext:
+		ns = v.Namespace
+	default:
+		return c
+	}
+	return c.ForNamespace(ns)
 }
 
 // Encode encrypts every payload with the key source's current encryption
@@ -52,151 +108,336 @@ func New(keys KeySource, opts ...Option) (*Codec, error) {
 // no payloads: it never returns a payload in clear. A nil element is
 // encoded as an empty payload. Encode does not modify its input, and its
 // output shares no memory with it.
+//
+// Each output payload costs at most four allocations: its struct (shared
+// with the result slice for a batch of one), its metadata map (two), and one
+// buffer holding its data and metadata values.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out := make([]*commonpb.Payload, len(payloads))
 	if len(payloads) == 0 {
-		return out, nil
+		return []*commonpb.Payload{}, nil
 	}
-	ctx := context.Background()
-	k, err := c.keys.EncryptionKey(ctx)
+	k, err := c.keys.EncryptionKey(c.ctx)
+	if err == nil && k == nil {
+		err = errors.New("key source returned no key")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("codec: encryption key: %w", err)
+		return nil, taskError(fmt.Errorf("codec: encryption key: %w", err))
 	}
+	out, slab := newPayloads(len(payloads))
 	for i, p := range payloads {
-		if out[i], err = c.seal(k, p); err != nil {
+		if err := c.seal(k, p, &slab[i]); err != nil {
 			return nil, fmt.Errorf("codec: payload %d: %w", i, err)
 		}
 	}
 	return out, nil
 }
 
-func (c *Codec) seal(k *Key, p *commonpb.Payload) (*commonpb.Payload, error) {
-	bp := getBuf(proto.Size(p))
-	plain, err := proto.MarshalOptions{}.MarshalAppend((*bp)[:0], p)
-	if err != nil {
-		*bp = (*bp)[:cap(*bp)] // clear whatever the failed marshal wrote
-		putBuf(bp)
-		return nil, fmt.Errorf("marshal: %w", err)
+func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
+	if p == nil {
+		p = &commonpb.Payload{}
 	}
-	*bp = plain // sized by proto.Size, so this is the pooled array
-	defer putBuf(bp)
-
 	h := envelope.Header{
 		Version:    envelope.Version,
 		Algorithm:  string(k.alg.ID()),
 		KeyID:      k.id,
 		WrappedKey: k.wrapped,
 	}
-	var adBuf [128]byte
-	ad := envelope.AppendAssociatedData(adBuf[:0], &h)
+	var bound []string
+	if c.cfg.bindNamespace && c.namespace != "" {
+		h.Scope = scopeNamespace
+		bound = []string{c.namespace}
+	}
+
+	size := proto.Size(p)
+	var zbuf *[]byte
+	if c.cfg.compressMin > 0 && size >= c.cfg.compressMin {
+		if size > c.cfg.maxDecoded {
+			return nonRetryable(&PayloadTooLargeError{Size: size, Limit: c.cfg.maxDecoded, Decoded: true})
+		}
+		var err error
+		if zbuf, err = compressPayload(p, size); err != nil {
+			return err
+		}
+		if zbuf != nil {
+			defer putBuf(zbuf)
+			h.Compression = compressionZstd
+		}
+	}
+	bodyLen := size
+	if zbuf != nil {
+		bodyLen = len(*zbuf)
+	}
 
 	ns := k.alg.NonceSize()
-	data := make([]byte, ns, ns+len(plain)+k.alg.Overhead())
-	if _, err := io.ReadFull(c.rand, data); err != nil {
-		return nil, ErrRandom
+	dataLen := ns + bodyLen + k.alg.Overhead()
+	total := dataLen + h.MetadataLen()
+	if total > c.cfg.maxPayload {
+		return nonRetryable(&PayloadTooLargeError{Size: total, Limit: c.cfg.maxPayload})
 	}
-	data = k.aead.Seal(data, data[:ns], plain, ad)
-	return &commonpb.Payload{Metadata: h.Metadata(), Data: data}, nil
+	buf := make([]byte, total)
+	data := buf[:dataLen:dataLen]
+	if _, err := io.ReadFull(c.cfg.rand, data[:ns]); err != nil {
+		return ErrRandom
+	}
+	body := data[ns : ns+bodyLen]
+	if zbuf != nil {
+		copy(body, *zbuf)
+	} else if err := marshalInto(body, p); err != nil {
+		clear(buf)
+		return err
+	}
+
+	adp := getBuf(128)
+	ad := envelope.AppendAssociatedData((*adp)[:0], &h, bound...)
+	k.aead.Seal(body[:0], data[:ns], body, ad)
+	*adp = ad
+	putBuf(adp)
+
+	md := make(map[string][]byte, h.Entries())
+	h.PutMetadata(md, buf[dataLen:])
+	dst.Metadata, dst.Data = md, data
+
+	c.afterSeal(k, total)
+	return nil
+}
+
+// marshalInto serializes p into body, which is exactly proto.Size(p) long.
+func marshalInto(body []byte, p *commonpb.Payload) error {
+	out, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(body[:0], p)
+	if err == nil && (len(out) != len(body) || len(out) > 0 && &out[0] != &body[0]) {
+		// p changed under us between sizing and marshalling.
+		clear(out)
+		err = errors.New("payload changed while being encoded")
+	}
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	return nil
+}
+
+// compressPayload serializes p and compresses it into a pooled buffer,
+// which it returns only if the result is smaller than size.
+func compressPayload(p *commonpb.Payload, size int) (*[]byte, error) {
+	plain := getBuf(size)
+	*plain = (*plain)[:size]
+	defer putBuf(plain)
+	if err := marshalInto(*plain, p); err != nil {
+		return nil, err
+	}
+	zbuf := getBuf(size + size>>6 + 64)
+	orig := (*zbuf)[:cap(*zbuf)]
+	z, err := compress((*zbuf)[:0], *plain)
+	if err != nil {
+		putBuf(zbuf)
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	if len(z) > 0 && &z[0] != &orig[0] {
+		clear(orig) // the encoder outgrew the buffer; wipe what it left
+	}
+	*zbuf = z
+	if len(z) >= size {
+		putBuf(zbuf)
+		return nil, nil
+	}
+	return zbuf, nil
+}
+
+func (c *Codec) afterSeal(k *Key, size int) {
+	n := k.sealed.Add(1)
+	if fn := c.cfg.onKeyUsage; fn != nil {
+		every := c.cfg.usageEvery
+		if every == 0 {
+			every = k.alg.MaxMessages() / 4
+		}
+		if n%every == 0 {
+			fn(KeyUsage{KeyID: k.id, Algorithm: string(k.alg.ID()), Sealed: n, Budget: k.alg.MaxMessages()})
+		}
+	}
+	if fn := c.cfg.onLargePayload; fn != nil && size > c.cfg.warnPayload {
+		fn(SizeEvent{Size: size, Threshold: c.cfg.warnPayload, Limit: c.cfg.maxPayload, KeyID: k.id})
+	}
 }
 
 // Decode decrypts the payloads this codec's format marks as encrypted and
-// returns every other payload unchanged (as a copy). It returns exactly one
-// payload per input, in order, or an error and no payloads. A nil element
-// decodes to an empty payload. Decode does not modify its input, and its
-// output shares no memory with it.
+// returns every other payload unchanged (as a copy), or rejects it in strict
+// mode. It returns exactly one payload per input, in order, or an error and
+// no payloads. A nil element decodes to an empty payload. Decode does not
+// modify its input, and its output shares no memory with it.
 //
 // A payload that does not authenticate fails with [ErrDecrypt]; one that
 // names a key the source lacks fails with an [*UnknownKeyError]. Errors name
-// the payload's index and never include its contents.
+// the payload's index and never include its contents. An unknown key or an
+// unavailable key source is wrapped by
+// [converter.NewWorkflowTaskFailureError], so inside a workflow task it fails
+// the task, which Temporal retries, rather than the workflow.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out := make([]*commonpb.Payload, len(payloads))
-	ctx := context.Background()
+	if len(payloads) == 0 {
+		return []*commonpb.Payload{}, nil
+	}
+	out, slab := newPayloads(len(payloads))
 	for i, p := range payloads {
-		var err error
-		if out[i], err = c.open(ctx, p); err != nil {
-			return nil, fmt.Errorf("codec: payload %d: %w", i, err)
+		if err := c.open(p, &slab[i]); err != nil {
+			return nil, taskError(fmt.Errorf("codec: payload %d: %w", i, err))
 		}
 	}
 	return out, nil
 }
 
-func (c *Codec) open(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
+func (c *Codec) open(p *commonpb.Payload, dst *commonpb.Payload) error {
 	if p == nil {
-		return &commonpb.Payload{}, nil
+		if c.cfg.strict {
+			return ErrNotEncrypted
+		}
+		return nil
 	}
 	md := p.GetMetadata()
 	switch envelope.Classify(md) {
 	case envelope.Foreign:
-		return proto.Clone(p).(*commonpb.Payload), nil
+		if c.cfg.strict {
+			return ErrNotEncrypted
+		}
+		proto.Merge(dst, p)
+		return nil
 	case envelope.Legacy:
-		return c.openLegacy(ctx, p)
+		return c.openLegacy(p, dst)
 	}
 
 	h, err := envelope.Parse(md)
 	switch {
 	case err == envelope.ErrVersion:
-		return nil, ErrUnsupportedVersion
+		return ErrUnsupportedVersion
 	case err != nil:
-		return nil, ErrDecrypt
-	case h.Compression != "" || h.Scope != "":
-		// Reserved for compression and context binding, which this
-		// version does not write.
-		return nil, ErrDecrypt
+		return ErrDecrypt
+	case h.Compression != "" && h.Compression != compressionZstd:
+		return ErrDecrypt
 	}
-	k, err := c.keys.DecryptionKey(ctx, KeyRef{
+	var bound []string
+	switch h.Scope {
+	case "":
+	case scopeNamespace:
+		if c.namespace == "" {
+			return ErrNoNamespace
+		}
+		bound = []string{c.namespace}
+	default:
+		return ErrDecrypt
+	}
+
+	k, err := c.keys.DecryptionKey(c.ctx, KeyRef{
 		ID: h.KeyID, Algorithm: aead.ID(h.Algorithm), Wrapped: h.WrappedKey,
 	})
+	if err == nil && k == nil {
+		err = &UnknownKeyError{ID: h.KeyID}
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if string(k.alg.ID()) != h.Algorithm {
-		return nil, ErrDecrypt
+		return ErrDecrypt
 	}
-	var adBuf [128]byte
-	ad := envelope.AppendAssociatedData(adBuf[:0], &h)
-	return openData(k, p.GetData(), ad)
+
+	adp := getBuf(128)
+	ad := envelope.AppendAssociatedData((*adp)[:0], &h, bound...)
+	err = c.openInto(k, p.GetData(), ad, h.Compression != "", dst)
+	*adp = ad
+	putBuf(adp)
+	return err
 }
 
-func (c *Codec) openLegacy(ctx context.Context, p *commonpb.Payload) (*commonpb.Payload, error) {
-	if !c.legacy {
-		return nil, ErrLegacyFormat
+func (c *Codec) openLegacy(p *commonpb.Payload, dst *commonpb.Payload) error {
+	if !c.cfg.legacy {
+		return ErrLegacyFormat
 	}
 	id, err := envelope.ParseLegacy(p.GetMetadata())
 	if err != nil {
-		return nil, ErrDecrypt
+		return ErrDecrypt
 	}
-	k, err := c.keys.DecryptionKey(ctx, KeyRef{ID: id, Algorithm: aead.AES256GCM})
+	k, err := c.keys.DecryptionKey(c.ctx, KeyRef{ID: id, Algorithm: aead.AES256GCM})
+	if err == nil && k == nil {
+		err = &UnknownKeyError{ID: id}
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if k.alg.ID() != aead.AES256GCM {
-		return nil, ErrDecrypt
+		return ErrDecrypt
 	}
-	return openData(k, p.GetData(), nil)
+	return c.openInto(k, p.GetData(), nil, false, dst)
 }
 
-// openData authenticates and decrypts data = nonce ‖ ciphertext ‖ tag and
-// unmarshals the inner payload.
-func openData(k *Key, data, ad []byte) (*commonpb.Payload, error) {
+// openInto authenticates and decrypts data = nonce ‖ ciphertext ‖ tag,
+// decompresses it if asked, and parses the inner payload into dst.
+func (c *Codec) openInto(k *Key, data, ad []byte, compressed bool, dst *commonpb.Payload) error {
 	ns, overhead := k.alg.NonceSize(), k.alg.Overhead()
 	if len(data) < ns+overhead {
-		return nil, ErrDecrypt
+		return ErrDecrypt
 	}
-	bp := getBuf(len(data) - ns - overhead)
-	plain, err := k.aead.Open((*bp)[:0], data[:ns], data[ns:], ad)
-	if err != nil {
-		// Open zeroes what it wrote; nothing to clear.
-		putBuf(bp)
-		return nil, ErrDecrypt
-	}
-	*bp = plain
-	defer putBuf(bp)
+	n := len(data) - ns - overhead
 
-	out := new(commonpb.Payload)
-	if err := proto.Unmarshal(plain, out); err != nil {
+	var inner []byte
+	if compressed {
+		bp := getBuf(n)
+		plain, err := k.aead.Open((*bp)[:0], data[:ns], data[ns:], ad)
+		if err != nil {
+			putBuf(bp) // Open zeroes its output on failure
+			return ErrDecrypt
+		}
+		*bp = plain
+		inner, err = decompress(plain, c.cfg.maxDecoded)
+		putBuf(bp)
+		if err != nil {
+			var tooLarge *PayloadTooLargeError
+			if errors.As(err, &tooLarge) {
+				return err
+			}
+			return ErrDecrypt
+		}
+	} else {
+		var err error
+		inner, err = k.aead.Open(make([]byte, 0, n), data[:ns], data[ns:], ad)
+		if err != nil {
+			return ErrDecrypt
+		}
+	}
+
+	if err := unmarshalPayload(inner, dst); err != nil {
 		// The ciphertext authenticated, so its sender held the key but
 		// sealed something that is not a payload.
-		return nil, fmt.Errorf("%w: inner payload does not parse", ErrDecrypt)
+		clear(inner)
+		dst.Reset()
+		return fmt.Errorf("%w: inner payload does not parse", ErrDecrypt)
 	}
-	return out, nil
+	return nil
+}
+
+// onePayload lets a batch of one share a single allocation between the
+// result slice and the payload.
+type onePayload struct {
+	ptr [1]*commonpb.Payload
+	p   [1]commonpb.Payload
+}
+
+// newPayloads returns n result pointers and the payloads they point to.
+func newPayloads(n int) ([]*commonpb.Payload, []commonpb.Payload) {
+	if n == 1 {
+		o := new(onePayload)
+		o.ptr[0] = &o.p[0]
+		return o.ptr[:], o.p[:]
+	}
+	out := make([]*commonpb.Payload, n)
+	slab := make([]commonpb.Payload, n)
+	for i := range slab {
+		out[i] = &slab[i]
+	}
+	return out, slab
+}
+
+// taskError marks errors that may pass with time (a key not yet deployed, a
+// KMS outage) so that the SDK fails the workflow task, to be retried, rather
+// than the workflow.
+func taskError(err error) error {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnknownKey) {
+		return converter.NewWorkflowTaskFailureError(err)
+	}
+	return err
 }

@@ -47,3 +47,43 @@ func (e *UnknownKeyError) Error() string {
 
 // Unwrap returns [ErrUnknownKey].
 func (e *UnknownKeyError) Unwrap() error { return ErrUnknownKey }
+
+// More errors a caller can act on.
+var (
+	// ErrNotEncrypted is returned in strict mode for a payload that is not
+	// encrypted.
+	ErrNotEncrypted = errors.New("codec: payload is not encrypted and strict mode is on")
+
+	// ErrNoNamespace means a payload is bound to its namespace and the
+	// codec was not told which namespace it is decoding for.
+	ErrNoNamespace = errors.New("codec: payload is bound to a namespace and none is known")
+
+	// ErrPayloadTooLarge is wrapped by [*PayloadTooLargeError].
+	ErrPayloadTooLarge = errors.New("codec: payload too large")
+
+	// ErrUnavailable marks a key-source failure that may pass, such as a
+	// KMS that timed out or throttled. Key sources wrap it; the codec
+	// turns it into a workflow task failure, so that Temporal retries the
+	// task instead of failing the workflow.
+	ErrUnavailable = errors.New("codec: key source unavailable")
+)
+
+// PayloadTooLargeError reports a payload over the configured limit.
+type PayloadTooLargeError struct {
+	Size, Limit int
+	// Decoded is true when the limit is the cap on a compressed payload's
+	// decoded size rather than on the encoded payload.
+	Decoded bool
+}
+
+func (e *PayloadTooLargeError) Error() string {
+	what := "encoded payload"
+	if e.Decoded {
+		what = "decoded payload"
+	}
+	return "codec: " + what + " is " + strconv.Itoa(e.Size) + " bytes, over the limit of " +
+		strconv.Itoa(e.Limit) + " bytes"
+}
+
+// Unwrap returns [ErrPayloadTooLarge].
+func (e *PayloadTooLargeError) Unwrap() error { return ErrPayloadTooLarge }

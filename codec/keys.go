@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/cipher"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/temporal-encryption/temporal-encryption/aead"
 	"github.com/temporal-encryption/temporal-encryption/codec/internal/envelope"
@@ -17,6 +18,7 @@ type Key struct {
 	alg     aead.Algorithm
 	aead    cipher.AEAD
 	wrapped []byte
+	sealed  atomic.Uint64
 }
 
 // NewKey builds a key for algorithm alg. The material is copied into the
@@ -59,6 +61,9 @@ func (k *Key) ID() string { return k.id }
 
 // Algorithm returns the algorithm the key is bound to.
 func (k *Key) Algorithm() aead.ID { return k.alg.ID() }
+
+// Sealed returns how many payloads this key has sealed in this process.
+func (k *Key) Sealed() uint64 { return k.sealed.Load() }
 
 // KeyRef names the key a payload was sealed with, as read from its metadata.
 // Every field comes from untrusted input; a key source must treat it so.

@@ -115,9 +115,45 @@ func ParseLegacy(md map[string][]byte) (keyID string, err error) {
 	return string(id), nil
 }
 
-// Metadata returns the metadata for h. Values are fresh slices that the
-// caller owns.
-func (h *Header) Metadata() map[string][]byte {
+// MetadataLen returns how many bytes [Header.PutMetadata] writes.
+func (h *Header) MetadataLen() int {
+	return len(EncodingEncrypted) + 1 + len(h.Algorithm) + len(h.KeyID) +
+		len(h.Compression) + len(h.Scope) + len(h.WrappedKey)
+}
+
+// PutMetadata sets h's metadata entries in md, writing the values into
+// buf, which must have room for [Header.MetadataLen] bytes. Each value is a
+// subslice of buf with its capacity clipped, so appending to one cannot
+// overwrite another. It returns what is left of buf.
+func (h *Header) PutMetadata(md map[string][]byte, buf []byte) []byte {
+	put := func(key, value string) {
+		n := copy(buf, value)
+		md[key] = buf[:n:n]
+		buf = buf[n:]
+	}
+	putBytes := func(key string, value []byte) {
+		n := copy(buf, value)
+		md[key] = buf[:n:n]
+		buf = buf[n:]
+	}
+	put(KeyEncoding, EncodingEncrypted)
+	put(KeyFormat, strconv.Itoa(h.Version))
+	put(KeyAlgorithm, h.Algorithm)
+	put(KeyKeyID, h.KeyID)
+	if h.Compression != "" {
+		put(KeyCompression, h.Compression)
+	}
+	if h.Scope != "" {
+		put(KeyScope, h.Scope)
+	}
+	if h.WrappedKey != nil {
+		putBytes(KeyWrappedKey, h.WrappedKey)
+	}
+	return buf
+}
+
+// Entries returns how many metadata entries h has.
+func (h *Header) Entries() int {
 	n := 4
 	if h.Compression != "" {
 		n++
@@ -128,21 +164,7 @@ func (h *Header) Metadata() map[string][]byte {
 	if h.WrappedKey != nil {
 		n++
 	}
-	md := make(map[string][]byte, n)
-	md[KeyEncoding] = []byte(EncodingEncrypted)
-	md[KeyFormat] = []byte(strconv.Itoa(h.Version))
-	md[KeyAlgorithm] = []byte(h.Algorithm)
-	md[KeyKeyID] = []byte(h.KeyID)
-	if h.Compression != "" {
-		md[KeyCompression] = []byte(h.Compression)
-	}
-	if h.Scope != "" {
-		md[KeyScope] = []byte(h.Scope)
-	}
-	if h.WrappedKey != nil {
-		md[KeyWrappedKey] = append([]byte(nil), h.WrappedKey...)
-	}
-	return md
+	return n
 }
 
 // adLabel starts the associated data, so that a ciphertext made for this
