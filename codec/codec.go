@@ -148,14 +148,14 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 		bound = []string{c.namespace}
 	}
 
-	size := proto.Size(p)
+	size, fast := sizePayload(p)
 	var zbuf *[]byte
 	if c.cfg.compressMin > 0 && size >= c.cfg.compressMin {
 		if size > c.cfg.maxDecoded {
 			return nonRetryable(&PayloadTooLargeError{Size: size, Limit: c.cfg.maxDecoded, Decoded: true})
 		}
 		var err error
-		if zbuf, err = compressPayload(p, size); err != nil {
+		if zbuf, err = compressPayload(p, size, fast); err != nil {
 			return err
 		}
 		if zbuf != nil {
@@ -174,7 +174,9 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 	if total > c.cfg.maxPayload {
 		return nonRetryable(&PayloadTooLargeError{Size: total, Limit: c.cfg.maxPayload})
 	}
-	buf := make([]byte, total)
+	// One allocation holds the data, the metadata values, and, past
+	// the end of both, the associated data, which is public.
+	buf := make([]byte, total, total+envelope.AssociatedDataLen(&h, bound...))
 	data := buf[:dataLen:dataLen]
 	if _, err := io.ReadFull(c.cfg.rand, data[:ns]); err != nil {
 		return ErrRandom
@@ -182,16 +184,13 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 	body := data[ns : ns+bodyLen]
 	if zbuf != nil {
 		copy(body, *zbuf)
-	} else if err := marshalInto(body, p); err != nil {
+	} else if err := marshalInto(body, p, fast); err != nil {
 		clear(buf)
 		return err
 	}
 
-	adp := getBuf(128)
-	ad := envelope.AppendAssociatedData((*adp)[:0], &h, bound...)
+	ad := envelope.AppendAssociatedData(buf[total:total], &h, bound...)
 	k.aead.Seal(body[:0], data[:ns], body, ad)
-	*adp = ad
-	putBuf(adp)
 
 	md := make(map[string][]byte, h.Entries())
 	h.PutMetadata(md, buf[dataLen:])
@@ -201,30 +200,19 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 	return nil
 }
 
-// marshalInto serializes p into body, which is exactly proto.Size(p) long.
-func marshalInto(body []byte, p *commonpb.Payload) error {
-	out, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(body[:0], p)
-	if err == nil && (len(out) != len(body) || len(out) > 0 && &out[0] != &body[0]) {
-		// p changed under us between sizing and marshalling.
-		clear(out)
-		err = errors.New("payload changed while being encoded")
-	}
-	if err != nil {
-		return fmt.Errorf("marshal: %w", err)
-	}
-	return nil
-}
-
 // compressPayload serializes p and compresses it into a pooled buffer,
 // which it returns only if the result is smaller than size.
-func compressPayload(p *commonpb.Payload, size int) (*[]byte, error) {
-	plain := getBuf(size)
+func compressPayload(p *commonpb.Payload, size int, fast bool) (*[]byte, error) {
+	// Both buffers ask for the same capacity, so that either can serve
+	// as the other when they come back from the pool.
+	bound := size + size>>6 + 64
+	plain := getBuf(bound)
 	*plain = (*plain)[:size]
 	defer putBuf(plain)
-	if err := marshalInto(*plain, p); err != nil {
+	if err := marshalInto(*plain, p, fast); err != nil {
 		return nil, err
 	}
-	zbuf := getBuf(size + size>>6 + 64)
+	zbuf := getBuf(bound)
 	orig := (*zbuf)[:cap(*zbuf)]
 	z, err := compress((*zbuf)[:0], *plain)
 	if err != nil {
@@ -302,7 +290,7 @@ func (c *Codec) open(p *commonpb.Payload, dst *commonpb.Payload) error {
 		return c.openLegacy(p, dst)
 	}
 
-	h, err := envelope.Parse(md)
+	h, err := envelope.Parse(md, intern)
 	switch {
 	case err == envelope.ErrVersion:
 		return ErrUnsupportedVersion
@@ -336,12 +324,7 @@ func (c *Codec) open(p *commonpb.Payload, dst *commonpb.Payload) error {
 		return ErrDecrypt
 	}
 
-	adp := getBuf(128)
-	ad := envelope.AppendAssociatedData((*adp)[:0], &h, bound...)
-	err = c.openInto(k, p.GetData(), ad, h.Compression != "", dst)
-	*adp = ad
-	putBuf(adp)
-	return err
+	return c.openInto(k, p.GetData(), &h, bound, dst)
 }
 
 func (c *Codec) openLegacy(p *commonpb.Payload, dst *commonpb.Payload) error {
@@ -362,26 +345,51 @@ func (c *Codec) openLegacy(p *commonpb.Payload, dst *commonpb.Payload) error {
 	if k.alg.ID() != aead.AES256GCM {
 		return ErrDecrypt
 	}
-	return c.openInto(k, p.GetData(), nil, false, dst)
+	return c.openInto(k, p.GetData(), nil, nil, dst)
 }
 
 // openInto authenticates and decrypts data = nonce ‖ ciphertext ‖ tag,
-// decompresses it if asked, and parses the inner payload into dst.
-func (c *Codec) openInto(k *Key, data, ad []byte, compressed bool, dst *commonpb.Payload) error {
+// decompresses it if h says so, and parses the inner payload into dst. The
+// associated data is built from h and bound; a nil h means none (the legacy
+// format).
+func (c *Codec) openInto(k *Key, data []byte, h *envelope.Header, bound []string, dst *commonpb.Payload) error {
 	ns, overhead := k.alg.NonceSize(), k.alg.Overhead()
 	if len(data) < ns+overhead {
 		return ErrDecrypt
 	}
 	n := len(data) - ns - overhead
+	adLen := 0
+	if h != nil {
+		adLen = envelope.AssociatedDataLen(h, bound...)
+	}
+	compressed := h != nil && h.Compression != ""
 
-	var inner []byte
+	// The plaintext goes into a buffer with room for the associated data
+	// after it: a pooled scratch buffer when it still has to be
+	// decompressed, else the buffer the output payload will own.
+	var bp *[]byte
+	var buf []byte
 	if compressed {
-		bp := getBuf(n)
-		plain, err := k.aead.Open((*bp)[:0], data[:ns], data[ns:], ad)
-		if err != nil {
-			putBuf(bp) // Open zeroes its output on failure
-			return ErrDecrypt
+		bp = getBuf(n + adLen)
+		buf = *bp
+	} else {
+		buf = make([]byte, 0, n+adLen)
+	}
+	var ad []byte
+	if h != nil {
+		ad = envelope.AppendAssociatedData(buf[n:n], h, bound...)
+	}
+	plain, err := k.aead.Open(buf[:0], data[:ns], data[ns:], ad)
+	if err != nil {
+		// Open zeroes its output on failure.
+		if bp != nil {
+			putBuf(bp)
 		}
+		return ErrDecrypt
+	}
+
+	inner := plain[:n:n]
+	if compressed {
 		*bp = plain
 		inner, err = decompress(plain, c.cfg.maxDecoded)
 		putBuf(bp)
@@ -390,12 +398,6 @@ func (c *Codec) openInto(k *Key, data, ad []byte, compressed bool, dst *commonpb
 			if errors.As(err, &tooLarge) {
 				return err
 			}
-			return ErrDecrypt
-		}
-	} else {
-		var err error
-		inner, err = k.aead.Open(make([]byte, 0, n), data[:ns], data[ns:], ad)
-		if err != nil {
 			return ErrDecrypt
 		}
 	}

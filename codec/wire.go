@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"errors"
+	"fmt"
 	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -105,4 +107,73 @@ func internKey(k []byte) string {
 		return "messageType"
 	}
 	return string(k)
+}
+
+// payloadSize returns the serialized size of p, and false for a payload
+// that marshalPayload does not write itself (one with external payload
+// details or unknown fields), which goes to proto.Marshal instead.
+func payloadSize(p *commonpb.Payload) (int, bool) {
+	if len(p.GetExternalPayloads()) > 0 || len(p.ProtoReflect().GetUnknown()) > 0 {
+		return 0, false
+	}
+	n := 0
+	for k, v := range p.GetMetadata() {
+		n += 1 + protowire.SizeBytes(mapEntrySize(k, v))
+	}
+	if len(p.GetData()) > 0 {
+		n += 1 + protowire.SizeBytes(len(p.GetData()))
+	}
+	return n, true
+}
+
+func mapEntrySize(k string, v []byte) int {
+	return 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(v))
+}
+
+// appendPayload appends p in the protobuf encoding, as proto.Marshal writes
+// it up to the order of map entries. p must be one payloadSize accepts.
+func appendPayload(b []byte, p *commonpb.Payload) []byte {
+	for k, v := range p.GetMetadata() {
+		b = protowire.AppendTag(b, fieldMetadata, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(mapEntrySize(k, v)))
+		b = protowire.AppendTag(b, fieldMapKey, protowire.BytesType)
+		b = protowire.AppendString(b, k)
+		b = protowire.AppendTag(b, fieldMapValue, protowire.BytesType)
+		b = protowire.AppendBytes(b, v)
+	}
+	if len(p.GetData()) > 0 {
+		b = protowire.AppendTag(b, fieldData, protowire.BytesType)
+		b = protowire.AppendBytes(b, p.GetData())
+	}
+	return b
+}
+
+// sizePayload returns p's serialized size and whether appendPayload writes
+// it.
+func sizePayload(p *commonpb.Payload) (n int, fast bool) {
+	if n, ok := payloadSize(p); ok {
+		return n, true
+	}
+	return proto.Size(p), false
+}
+
+// marshalInto serializes p into body, which is exactly as long as
+// sizePayload said.
+func marshalInto(body []byte, p *commonpb.Payload, fast bool) error {
+	var out []byte
+	var err error
+	if fast {
+		out = appendPayload(body[:0], p)
+	} else {
+		out, err = proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(body[:0], p)
+	}
+	if err == nil && (len(out) != len(body) || len(out) > 0 && &out[0] != &body[0]) {
+		// p changed under us between sizing and marshalling.
+		clear(out)
+		err = errors.New("payload changed while being encoded")
+	}
+	if err != nil {
+		return fmt.Errorf("marshal: %w", err)
+	}
+	return nil
 }

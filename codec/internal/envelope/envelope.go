@@ -81,27 +81,39 @@ type Header struct {
 
 // Parse reads a Current header from metadata and checks every field's
 // length, so that nothing unbounded reaches the key lookup or the AEAD.
-func Parse(md map[string][]byte) (Header, error) {
+// intern turns the algorithm and key ID into strings; the codec passes one
+// that reuses strings it has seen, so that parsing does not allocate.
+func Parse(md map[string][]byte, intern func([]byte) string) (Header, error) {
 	var h Header
-	v, err := strconv.Atoi(string(md[KeyFormat]))
-	if err != nil || len(md[KeyFormat]) > 4 {
+	format := md[KeyFormat]
+	if len(format) == 0 || len(format) > 4 {
+		return h, ErrMalformed
+	}
+	v, err := strconv.Atoi(string(format))
+	if err != nil {
 		return h, ErrMalformed
 	}
 	if v != Version {
 		return h, ErrVersion
 	}
-	h.Version = v
-	h.Algorithm = string(md[KeyAlgorithm])
-	h.KeyID = string(md[KeyKeyID])
-	h.Compression = string(md[KeyCompression])
-	h.Scope = string(md[KeyScope])
+	alg, id := md[KeyAlgorithm], md[KeyKeyID]
+	comp, scope := md[KeyCompression], md[KeyScope]
 	h.WrappedKey = md[KeyWrappedKey]
 	switch {
-	case h.Algorithm == "", len(h.Algorithm) > MaxNameLen,
-		h.KeyID == "", len(h.KeyID) > MaxKeyIDLen,
-		len(h.Compression) > MaxNameLen, len(h.Scope) > MaxNameLen,
+	case len(alg) == 0, len(alg) > MaxNameLen,
+		len(id) == 0, len(id) > MaxKeyIDLen,
+		len(comp) > MaxNameLen, len(scope) > MaxNameLen,
 		len(h.WrappedKey) > MaxWrappedKeyLen:
 		return h, ErrMalformed
+	}
+	h.Version = v
+	h.Algorithm = intern(alg)
+	h.KeyID = intern(id)
+	if len(comp) > 0 {
+		h.Compression = intern(comp)
+	}
+	if len(scope) > 0 {
+		h.Scope = intern(scope)
 	}
 	return h, nil
 }
@@ -193,6 +205,27 @@ func AppendAssociatedData(dst []byte, h *Header, bound ...string) []byte {
 		dst = appendField(dst, b)
 	}
 	return dst
+}
+
+// AssociatedDataLen returns how many bytes AppendAssociatedData appends.
+func AssociatedDataLen(h *Header, bound ...string) int {
+	n := len(adLabel) + 2
+	for _, s := range []string{EncodingEncrypted, h.Algorithm, h.KeyID, h.Compression, h.Scope} {
+		n += uvarintLen(len(s)) + len(s)
+	}
+	n += uvarintLen(len(h.WrappedKey)) + len(h.WrappedKey)
+	for _, b := range bound {
+		n += uvarintLen(len(b)) + len(b)
+	}
+	return n
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
 }
 
 func appendField(dst []byte, s string) []byte {
