@@ -8,11 +8,16 @@ import (
 
 // Hardware reports the CPU features that decide which AEAD is fastest here.
 type Hardware struct {
+	// Arch is runtime.GOARCH.
 	Arch string
-	// Features lists the relevant features found, such as "aes" and
-	// "pclmulqdq".
+	// Features lists, in a fixed order, the features found that the
+	// standard library's AES-GCM or x/crypto's ChaCha20-Poly1305 use on
+	// this architecture, such as "aes", "pclmulqdq" and "avx2".
 	Features []string
-	// AESGCM is true when the standard library uses hardware AES-GCM.
+	// AESGCM is true when the standard library runs AES-GCM in assembly on
+	// hardware instructions, which is fast and constant-time. Otherwise it
+	// runs generic Go code, which is much slower and, without AES
+	// instructions, looks up tables indexed by key-dependent data.
 	AESGCM bool
 	// Default is the algorithm [Default] picks.
 	Default ID
@@ -20,50 +25,69 @@ type Hardware struct {
 	Reason string
 }
 
-// Detect inspects the CPU.
+type feature struct {
+	name string
+	has  bool
+}
+
+// Detect inspects the CPU. Its test of AESGCM mirrors the one the standard
+// library makes before it uses its AES-GCM assembly (Go 1.26), so the two
+// agree unless the binary was built with the purego tag.
 func Detect() Hardware {
 	h := Hardware{Arch: runtime.GOARCH}
 	switch runtime.GOARCH {
 	case "amd64", "386":
-		h.Features = features(map[string]bool{
-			"aes": cpu.X86.HasAES, "pclmulqdq": cpu.X86.HasPCLMULQDQ,
-			"ssse3": cpu.X86.HasSSSE3, "avx": cpu.X86.HasAVX,
-			"avx2": cpu.X86.HasAVX2, "vaes": cpu.X86.HasAVX512VAES,
-		})
-		h.AESGCM = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ
+		x := &cpu.X86
+		h.Features = present(
+			feature{"aes", x.HasAES}, feature{"pclmulqdq", x.HasPCLMULQDQ},
+			feature{"sse41", x.HasSSE41}, feature{"ssse3", x.HasSSSE3},
+			feature{"avx2", x.HasAVX2}, feature{"bmi2", x.HasBMI2},
+		)
+		// There is no AES-GCM assembly for 386, whatever the CPU has.
+		h.AESGCM = runtime.GOARCH == "amd64" &&
+			x.HasAES && x.HasPCLMULQDQ && x.HasSSE41 && x.HasSSSE3
 	case "arm64":
-		h.Features = features(map[string]bool{
-			"aes": cpu.ARM64.HasAES, "pmull": cpu.ARM64.HasPMULL,
-		})
+		h.Features = present(
+			feature{"aes", cpu.ARM64.HasAES}, feature{"pmull", cpu.ARM64.HasPMULL},
+		)
 		h.AESGCM = cpu.ARM64.HasAES && cpu.ARM64.HasPMULL
 	case "s390x":
-		h.Features = features(map[string]bool{
-			"aes": cpu.S390X.HasAES, "aesctr": cpu.S390X.HasAESCTR,
-			"aesgcm": cpu.S390X.HasAESGCM, "ghash": cpu.S390X.HasGHASH,
-		})
-		h.AESGCM = cpu.S390X.HasAES && cpu.S390X.HasAESCTR && cpu.S390X.HasGHASH
+		s := &cpu.S390X
+		h.Features = present(
+			feature{"aes", s.HasAES}, feature{"aesctr", s.HasAESCTR},
+			feature{"ghash", s.HasGHASH}, feature{"aesgcm", s.HasAESGCM},
+			feature{"vx", s.HasVX},
+		)
+		h.AESGCM = s.HasAES && s.HasAESCTR && s.HasGHASH
 	case "ppc64", "ppc64le":
-		// The standard library's POWER8 AES-GCM assembly needs ISA 2.07,
-		// which every ppc64le Go target has.
-		h.Features = features(map[string]bool{"isa207": cpu.PPC64.IsPOWER8})
-		h.AESGCM = cpu.PPC64.IsPOWER8
+		// Go requires POWER8 here, and the standard library's AES-GCM
+		// assembly needs nothing more.
+		h.Features = present(feature{"power8", cpu.PPC64.IsPOWER8})
+		h.AESGCM = true
 	}
-	if h.AESGCM {
+
+	switch {
+	case h.AESGCM:
 		h.Default = AES256GCM
-		h.Reason = "the CPU accelerates AES and GHASH, so AES-256-GCM is fast and constant-time"
-	} else {
+		h.Reason = "the standard library runs AES-GCM on this CPU's AES and " +
+			"carry-less multiply instructions, which are fast and constant-time"
+	case runtime.GOARCH == "386":
 		h.Default = ChaCha20Poly1305
-		h.Reason = "no AES-GCM acceleration found; ChaCha20-Poly1305 is fast and constant-time in software"
+		h.Reason = "the standard library has no AES-GCM assembly for 386, and " +
+			"ChaCha20-Poly1305 is faster and constant-time in software"
+	default:
+		h.Default = ChaCha20Poly1305
+		h.Reason = "the standard library does not accelerate AES-GCM on this CPU, " +
+			"and ChaCha20-Poly1305 is faster and constant-time in software"
 	}
 	return h
 }
 
-func features(m map[string]bool) []string {
+func present(fs ...feature) []string {
 	var out []string
-	for _, name := range []string{"aes", "aesctr", "aesgcm", "avx", "avx2", "ghash",
-		"isa207", "pclmulqdq", "pmull", "ssse3", "vaes"} {
-		if m[name] {
-			out = append(out, name)
+	for _, f := range fs {
+		if f.has {
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -72,5 +96,6 @@ func features(m map[string]bool) []string {
 var defaultID = Detect().Default
 
 // Default returns the algorithm to use when none is configured: AES-256-GCM
-// where the hardware accelerates it, ChaCha20-Poly1305 where it does not.
+// where the standard library runs it on hardware instructions,
+// ChaCha20-Poly1305 everywhere else. It is decided once, at start-up.
 func Default() ID { return defaultID }
