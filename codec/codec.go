@@ -190,7 +190,14 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 	}
 
 	ad := envelope.AppendAssociatedData(buf[total:total], &h, bound...)
-	k.aead.Seal(body[:0], data[:ns], body, ad)
+	sealed := k.aead.Seal(body[:0], data[:ns], body, ad)
+	if len(sealed) != dataLen-ns || len(sealed) > 0 && &sealed[0] != &body[0] {
+		// A backend that did not seal in place would leave plaintext in
+		// data; never return it.
+		clear(buf)
+		clear(sealed)
+		return errors.New("cipher did not seal in place")
+	}
 
 	md := make(map[string][]byte, h.Entries())
 	h.PutMetadata(md, buf[dataLen:])

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Option configures a [Codec]. [New] checks every option and returns an
@@ -49,17 +50,33 @@ func defaultConfig() config {
 }
 
 // WithRandom sets the source of nonces. The default is crypto/rand, which is
-// the right choice outside tests. A read error or short read fails the
-// encode with [ErrRandom]; the codec never seals with a nonce it did not
-// fully read.
+// the right choice outside tests. r must return cryptographically random
+// bytes: two equal nonces under one key reveal the XOR of two plaintexts
+// and, for AES-GCM, the authentication key. The codec serializes its reads
+// from r, so r need not be safe for concurrent use. A read error or short
+// read fails the encode with [ErrRandom]; the codec never seals with a
+// nonce it did not fully read.
 func WithRandom(r io.Reader) Option {
 	return func(c *config) error {
 		if r == nil {
 			return fmt.Errorf("codec: WithRandom: nil reader")
 		}
-		c.rand = r
+		c.rand = &lockedReader{r: r}
 		return nil
 	}
+}
+
+// lockedReader serializes reads from a reader of unknown thread safety, so
+// that concurrent encodes cannot be handed the same bytes.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return io.ReadFull(l.r, p)
 }
 
 // WithLegacyFormat turns on decoding of payloads in the format used by
