@@ -35,31 +35,44 @@
 //
 // An encrypted payload, format version 1:
 //
-//	metadata:
-//	  encoding             = "binary/encrypted"
-//	  encryption-format    = "1"
-//	  encryption-algorithm = "aes-256-gcm" | "aes-128-gcm" |
-//	                         "chacha20-poly1305" | "xchacha20-poly1305"
-//	  encryption-key-id    = key ID, 1 to 256 bytes
-//	  (reserved: encryption-compression, encryption-scope,
-//	   encryption-wrapped-key)
+//	metadata (visible to the server):
+//	  encoding               = "binary/encrypted"
+//	  encryption-format      = "1"
+//	  encryption-algorithm   = "aes-256-gcm" | "aes-128-gcm" |
+//	                           "chacha20-poly1305" | "xchacha20-poly1305"
+//	  encryption-key-id      = key ID, 1 to 256 bytes
+//	  encryption-compression = "zstd"       (only when compressed)
+//	  encryption-scope       = "namespace"  (only when bound to it)
+//	  encryption-wrapped-key = wrapped data key, at most 4096 bytes
+//	                           (only with envelope-encryption key sources)
 //	data:
-//	  +-------------+----------------------------------+---------+
-//	  | nonce       | AEAD(serialized inner Payload)   | tag     |
-//	  | 12 or 24 B  | same length as the plaintext     | 16 B    |
-//	  +-------------+----------------------------------+---------+
+//	  +------------+-------------------------------------+--------+
+//	  | nonce      | AEAD ciphertext of the inner payload | tag    |
+//	  | 12 or 24 B | (zstd frame of it, when compressed)  | 16 B   |
+//	  +------------+-------------------------------------+--------+
 //
 // The inner payload is the original temporal.api.common.v1.Payload in its
-// protobuf encoding. The associated data binds the format version, encoding,
-// algorithm, key ID and the reserved fields, each length-prefixed after a
-// fixed label, so none of them can be swapped without detection.
+// protobuf encoding, metadata and data together. The associated data is
+//
+//	"temporal-encryption/payload" 0x00 version
+//	  then, each as a uvarint length and its bytes:
+//	  encoding, algorithm, key ID, compression, scope, wrapped key,
+//	  and the namespace when the scope is "namespace"
+//
+// so no header field can be changed, added or removed, and no payload can
+// be moved to another namespace when bound, without [ErrDecrypt]. Other
+// metadata keys on an encrypted payload are ignored; the decoded payload's
+// metadata comes only from the ciphertext.
 //
 // Decode reads three kinds of payload. Payloads this format marks are
 // decrypted. Payloads whose encoding is anything else (json/plain,
-// binary/null, other codecs' encodings) are returned unchanged. Payloads
-// marked binary/encrypted without encryption-format are in the format of
-// Temporal's published encryption samples; they decode only
-// [WithLegacyFormat] and are otherwise an error, never passed through.
+// binary/null, other codecs' encodings) are returned unchanged, or rejected
+// [WithStrict]. Payloads marked binary/encrypted without encryption-format
+// are in the format of Temporal's published encryption samples; they decode
+// only [WithLegacyFormat] and are otherwise an error, never passed through.
+// Encode encrypts every payload, binary/null included, so a nil result
+// looks like any other small one. Decoding never depends on the encoding
+// options: a codec reads compressed and uncompressed payloads alike.
 //
 // # Keys
 //
@@ -67,12 +80,40 @@
 // is tried. Each algorithm is bound to its key, and a payload that names a
 // different algorithm than its key's is rejected. With random 96-bit nonces,
 // rotate a key well before it has sealed 2³² payloads
-// ([aead.Algorithm.MaxMessages]).
+// ([aead.Algorithm.MaxMessages]); [WithKeyUsageWarning] reports the count.
+// An unknown key ID is an [*UnknownKeyError]. It, and a key source that
+// reports [ErrUnavailable], reach the SDK wrapped by
+// [converter.NewWorkflowTaskFailureError], so that a workflow task that
+// cannot decode fails and is retried rather than failing the workflow.
+//
+// # Limits
+//
+// Encode refuses a payload whose encoded size is over
+// [WithMaxPayloadSize] (default 2 MiB, the server's own limit) with a
+// non-retryable [*PayloadTooLargeError], instead of letting the server
+// reject it on every retry, and reports payloads over a warning threshold
+// through [WithSizeWarning]. A compressed payload may declare at most
+// [WithMaxDecodedSize] bytes (default 64 MiB), checked before anything is
+// decompressed, and must be exactly one zstd frame with its size and a
+// content checksum. Header fields are length-checked before use.
+//
+// # Performance
+//
+// Each key's cipher is built once. Encode and Decode make at most four
+// allocations per payload at any size: the payload (shared with the result
+// slice for a batch of one), its metadata map (two), and one buffer for its
+// data and metadata values. Sealing is done in place in that buffer, and
+// decoding parses the inner payload without copying it: the decoded
+// payload's data and metadata values point into the buffer the plaintext
+// was decrypted into. Compression uses scratch buffers from a bounded free
+// list, cleared before reuse.
 //
 // # Limitations
 //
-// The codec does not compress; payload sizes are visible. Payloads are not
-// bound to the workflow they belong to, so a party that can write to the
-// server's database could move a ciphertext between workflows encrypted
-// under the same key.
+// Lengths stay visible: the server sees each payload's size to within the
+// fixed overhead. [WithCompression] makes the size depend on content, which
+// an attacker who controls part of a payload can exploit; its doc explains.
+// Workflow IDs are never bound (see [WithNamespaceBinding] for why), so a
+// party that can write to the server's database could move a ciphertext
+// between workflows of one namespace. Key usage counts are per process.
 package codec
