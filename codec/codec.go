@@ -191,7 +191,7 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 
 	ad := envelope.AppendAssociatedData(buf[total:total], &h, bound...)
 	sealed := k.aead.Seal(body[:0], data[:ns], body, ad)
-	if len(sealed) != dataLen-ns || len(sealed) > 0 && &sealed[0] != &body[0] {
+	if len(sealed) != dataLen-ns || &sealed[0] != &data[ns] {
 		// A backend that did not seal in place would leave plaintext in
 		// data; never return it.
 		clear(buf)

@@ -32,6 +32,10 @@ func zstdEncoder() (*zstd.Encoder, error) {
 			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithEncoderCRC(true),
 			zstd.WithLowerEncoderMem(true),
+			// Single-segment frames always declare their content size,
+			// which decompress requires; without this the encoder
+			// leaves it out of frames under 1 KiB.
+			zstd.WithSingleSegment(true),
 		)
 	})
 	return encoder, encoderErr

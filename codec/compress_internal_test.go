@@ -70,6 +70,18 @@ func TestC20DamagedFramesFail(t *testing.T) {
 	}
 }
 
+// Every size the codec may compress must come back: small frames too,
+// which zstd would write without their size unless told otherwise.
+func TestCompressedFramesDeclareTheirSize(t *testing.T) {
+	for _, n := range []int{1, 49, 255, 256, 1000, 1024, 1025, 4096, 200_000, 3 << 20} {
+		plain, frame := testFrame(t, n)
+		got, err := decompress(frame, 4<<20)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Errorf("%d bytes: decompress(compress(x)) = %d bytes, %v", n, len(got), err)
+		}
+	}
+}
+
 func TestDecompressCapsDeclaredSize(t *testing.T) {
 	_, frame := testFrame(t, 100_000)
 	out, err := decompress(frame, 99_999)
