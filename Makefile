@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 TEMPORAL := bin/temporal
 STATICCHECK := bin/staticcheck
 
-.PHONY: all demo test lint
+.PHONY: all demo test race lint fuzz stress
 
 all: test
 
@@ -25,6 +25,22 @@ demo: $(TEMPORAL)
 
 test: lint $(TEMPORAL)
 	TEMPORAL_CLI=$(CURDIR)/$(TEMPORAL) $(GO) test -timeout 15m ./...
+	$(MAKE) race
+
+# The codec under the race detector: concurrent encode and decode, key
+# rotation, pools and zstd (cases C18 and C19 at reduced counts).
+race:
+	$(GO) test -race -timeout 10m ./codec/...
+
+# Every fuzz target for FUZZTIME each (about 10 targets: a few minutes).
+FUZZTIME ?= 15s
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+# The case scenarios at their full counts (64 goroutines x 10,000 round
+# trips per algorithm, 10^5 zstd calls, 10^6 nonces), under -race. Slow.
+stress:
+	TEMPORAL_ENCRYPTION_STRESS=1 $(GO) test -race -timeout 60m -run 'TestC1[6-9]' -v ./codec/
 
 lint: $(STATICCHECK)
 	@unformatted="$$(gofmt -l .)"; \

@@ -136,7 +136,11 @@ func TestC18ConcurrentRoundTripsDuringRotation(t *testing.T) {
 	// on two cores under -race, so `make stress` runs it in full and
 	// `make test` runs a slice of it.
 	goroutines, rounds := 64, 10_000
-	if !stress() {
+	switch {
+	case stress():
+	case raceEnabled:
+		rounds = 100
+	default:
 		rounds = 300
 	}
 	for _, alg := range aead.All() {
@@ -223,7 +227,11 @@ func fill(b []byte, seed int) {
 // goroutines behind and no memory growth.
 func TestC19ConcurrentCompressionLeavesNoTrace(t *testing.T) {
 	calls := 100_000
-	if !stress() {
+	switch {
+	case stress():
+	case raceEnabled:
+		calls = 5_000
+	default:
 		calls = 20_000
 	}
 	ring, _ := codec.NewKeyring(testKey(t, "k1", aead.ChaCha20Poly1305))
