@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 TEMPORAL := bin/temporal
 STATICCHECK := bin/staticcheck
 
-.PHONY: all demo test race lint fuzz stress
+.PHONY: all demo deps test race lint fuzz stress
 
 all: test
 
@@ -23,7 +23,12 @@ $(STATICCHECK):
 demo: $(TEMPORAL)
 	TEMPORAL_CLI=$(CURDIR)/$(TEMPORAL) $(GO) run ./cmd/demo
 
-test: lint $(TEMPORAL)
+# System packages the tests run against (SoftHSM2 for the PKCS#11 key
+# source), from Debian; each script does nothing when already installed.
+deps:
+	scripts/install-softhsm.sh
+
+test: lint deps $(TEMPORAL)
 	TEMPORAL_CLI=$(CURDIR)/$(TEMPORAL) $(GO) test -timeout 15m ./...
 	$(MAKE) race
 

@@ -203,6 +203,7 @@ func (c *Codec) seal(k *Key, p *commonpb.Payload, dst *commonpb.Payload) error {
 	h.PutMetadata(md, buf[dataLen:])
 	dst.Metadata, dst.Data = md, data
 
+	k.bytes.Add(uint64(bodyLen))
 	c.afterSeal(k, total)
 	return nil
 }

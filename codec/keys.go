@@ -19,6 +19,7 @@ type Key struct {
 	aead    cipher.AEAD
 	wrapped []byte
 	sealed  atomic.Uint64
+	bytes   atomic.Uint64
 }
 
 // NewKey builds a key for algorithm alg. The material is copied into the
@@ -64,6 +65,12 @@ func (k *Key) Algorithm() aead.ID { return k.alg.ID() }
 
 // Sealed returns how many payloads this key has sealed in this process.
 func (k *Key) Sealed() uint64 { return k.sealed.Load() }
+
+// SealedBytes returns how many plaintext bytes (after compression) this
+// key has sealed in this process. AES-GCM keys should seal well under 2⁶⁴
+// bytes in all; envelope-encryption sources use it to retire data keys by
+// volume.
+func (k *Key) SealedBytes() uint64 { return k.bytes.Load() }
 
 // KeyRef names the key a payload was sealed with, as read from its metadata.
 // Every field comes from untrusted input; a key source must treat it so.
