@@ -28,7 +28,16 @@ const (
 
 // scopeNamespace is the encryption-scope value of a payload bound to its
 // namespace.
-const scopeNamespace = "namespace"
+const scopeNamespace = envelope.ScopeNamespace
+
+// algorithmIDs lists the algorithm names a header may carry.
+var algorithmIDs = func() []string {
+	var ids []string
+	for _, a := range aead.All() {
+		ids = append(ids, string(a.ID()))
+	}
+	return ids
+}()
 
 // Codec encrypts and decrypts Temporal payloads. It implements
 // [converter.PayloadCodec] and [converter.PayloadCodecWithSerializationContext]
@@ -92,10 +101,16 @@ func (c *Codec) WithSerializationContext(sc converter.SerializationContext) conv
 	case converter.WorkflowSerializationContext:
 		ns = v.Namespace
 	case *converter.WorkflowSerializationContext:
+		if v == nil {
+			return c
+		}
 		ns = v.Namespace
 	case converter.ActivitySerializationContext:
 		ns = v.Namespace
 	case *converter.ActivitySerializationContext:
+		if v == nil {
+			return c
+		}
 		ns = v.Namespace
 	default:
 		return c
@@ -298,18 +313,19 @@ func (c *Codec) open(p *commonpb.Payload, dst *commonpb.Payload) error {
 		return c.openLegacy(p, dst)
 	}
 
-	h, err := envelope.Parse(md, intern)
+	h, err := envelope.Parse(md, algorithmIDs, intern)
 	switch {
 	case err == envelope.ErrVersion:
 		return ErrUnsupportedVersion
 	case err != nil:
 		return ErrDecrypt
-	case h.Compression != "" && h.Compression != compressionZstd:
-		return ErrDecrypt
 	}
 	var bound []string
 	switch h.Scope {
 	case "":
+		if c.cfg.strict && c.cfg.bindNamespace && c.namespace != "" {
+			return ErrNotBound
+		}
 	case scopeNamespace:
 		if c.namespace == "" {
 			return ErrNoNamespace

@@ -241,6 +241,7 @@ func TestFailingRandomSource(t *testing.T) {
 		{"short read", bytes.NewReader(make([]byte, 5))},
 		{"read error", iotest.ErrReader(errors.New("entropy gone"))},
 		{"empty", bytes.NewReader(nil)},
+		{"never makes progress", zeroReader{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,3 +323,8 @@ func TestDataConverterRoundTrip(t *testing.T) {
 		t.Fatalf("FromPayload = %+v, %v", got, err)
 	}
 }
+
+// zeroReader returns nothing and no error, forever.
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }

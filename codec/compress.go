@@ -6,9 +6,11 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/temporal-encryption/temporal-encryption/codec/internal/envelope"
 )
 
-const compressionZstd = "zstd"
+const compressionZstd = envelope.CompressionZstd
 
 var errFrame = errors.New("codec: malformed compressed frame")
 
@@ -73,8 +75,10 @@ func decompress(src []byte, max int) ([]byte, error) {
 	if h.FrameContentSize > uint64(max) {
 		return nil, &PayloadTooLargeError{Size: int(min(h.FrameContentSize, 1<<62)), Limit: max, Decoded: true}
 	}
-	end, ok := frameEnd(src, h.HeaderSize, h.HasCheckSum)
-	if !ok || end != len(src) {
+	end, most, ok := frameEnd(src, h.HeaderSize, h.HasCheckSum)
+	if !ok || end != len(src) || h.FrameContentSize > most {
+		// A frame that declares more than its blocks can hold would make
+		// us allocate for output that cannot come.
 		return nil, errFrame
 	}
 	dec, err := zstdDecoder()
@@ -90,26 +94,36 @@ func decompress(src []byte, max int) ([]byte, error) {
 	return out, nil
 }
 
-// frameEnd walks the block headers of the frame that starts at src and
-// returns the offset just past it.
-func frameEnd(src []byte, off int, checksum bool) (int, bool) {
+// maxBlockOutput is the most one compressed zstd block may decode to
+// (RFC 8878, section 3.1.1.2.4).
+const maxBlockOutput = 128 << 10
+
+// frameEnd walks the block headers of the frame whose blocks start at
+// src[off:], and returns the offset just past the frame and the most its
+// blocks can decode to.
+func frameEnd(src []byte, off int, checksum bool) (end int, most uint64, ok bool) {
 	for {
 		if off+3 > len(src) {
-			return 0, false
+			return 0, 0, false
 		}
 		bh := uint32(src[off]) | uint32(src[off+1])<<8 | uint32(src[off+2])<<16
 		off += 3
 		last, typ, size := bh&1 == 1, (bh>>1)&3, int(bh>>3)
 		switch typ {
-		case 0, 2: // raw, compressed
+		case 0: // raw
 			off += size
+			most += uint64(size)
 		case 1: // RLE: one byte repeated size times
 			off++
+			most += uint64(size)
+		case 2: // compressed
+			off += size
+			most += maxBlockOutput
 		default:
-			return 0, false
+			return 0, 0, false
 		}
 		if off > len(src) {
-			return 0, false
+			return 0, 0, false
 		}
 		if last {
 			break
@@ -118,7 +132,7 @@ func frameEnd(src []byte, off int, checksum bool) (int, bool) {
 	if checksum {
 		off += 4
 	}
-	return off, off <= len(src)
+	return off, most, off <= len(src)
 }
 
 // compress appends the zstd frame for src to dst.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -138,4 +139,24 @@ func FuzzDecompress(f *testing.F) {
 			t.Fatal("decompress returned output with an error")
 		}
 	})
+}
+
+// A frame whose header claims far more than its blocks can produce is
+// refused before anything is allocated for it.
+func TestDecompressRejectsLyingContentSize(t *testing.T) {
+	frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xe4} // single segment, 8-byte size, checksum
+	for i := range 8 {
+		frame = append(frame, byte(uint64(64<<20)>>(8*i)))
+	}
+	frame = append(frame, 0x09, 0, 0, 'x', 0, 0, 0, 0) // one 1-byte raw block, checksum
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out, err := decompress(frame, 1<<30)
+	runtime.ReadMemStats(&after)
+	if err == nil || out != nil {
+		t.Fatalf("decompress(lying frame) = %d bytes, %v", len(out), err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("decompress allocated %d bytes for a 21-byte frame", grew)
+	}
 }

@@ -99,14 +99,15 @@
 //
 // # Performance
 //
-// Each key's cipher is built once. Encode and Decode make at most four
-// allocations per payload at any size: the payload (shared with the result
+// Each key's cipher is built once. Encode, and Decode of an encrypted
+// payload, make at most four allocations per payload at any size: the payload (shared with the result
 // slice for a batch of one), its metadata map (two), and one buffer for its
 // data and metadata values. Sealing is done in place in that buffer, and
 // decoding parses the inner payload without copying it: the decoded
 // payload's data and metadata values point into the buffer the plaintext
 // was decrypted into. Compression uses scratch buffers from a bounded free
-// list, cleared before reuse.
+// list, cleared before reuse. A payload Decode passes through unencrypted
+// is deep-copied, which costs more.
 //
 // # Limitations
 //

@@ -58,6 +58,10 @@ var (
 	// codec was not told which namespace it is decoding for.
 	ErrNoNamespace = errors.New("codec: payload is bound to a namespace and none is known")
 
+	// ErrNotBound is returned by a strict codec that binds namespaces for
+	// a payload that is not bound to one, where the namespace is known.
+	ErrNotBound = errors.New("codec: payload is not bound to its namespace and strict mode is on")
+
 	// ErrPayloadTooLarge is wrapped by [*PayloadTooLargeError].
 	ErrPayloadTooLarge = errors.New("codec: payload too large")
 

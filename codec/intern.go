@@ -1,44 +1,29 @@
 package codec
 
 import (
-	"sync"
+	"hash/maphash"
 	"sync/atomic"
 )
 
-// Header fields (algorithm, key ID) repeat across payloads, so decoding
-// keeps the strings it has made and finds them again without allocating.
-// The table is copied on write, so lookups take no lock, and it is bounded:
-// when full it starts over, so that payloads carrying random key IDs cannot
-// grow it without limit.
-const maxInterned = 1024
+// Key IDs repeat across payloads, so decoding keeps the strings it has made
+// and finds them again without allocating. The cache is a fixed table of
+// slots indexed by a hash of the ID, each holding the last ID that landed
+// there: lookups and stores take no lock and cost the same whatever the
+// input, and payloads carrying random IDs can only evict entries, costing
+// their victims one string allocation each, never growing the table.
+const internSlots = 256
 
 var (
-	internMu    sync.Mutex
-	internTable atomic.Pointer[map[string]string]
+	internSeed  = maphash.MakeSeed()
+	internTable [internSlots]atomic.Pointer[string]
 )
 
 func intern(b []byte) string {
-	if m := internTable.Load(); m != nil {
-		if s, ok := (*m)[string(b)]; ok {
-			return s
-		}
+	slot := &internTable[maphash.Bytes(internSeed, b)%internSlots]
+	if s := slot.Load(); s != nil && *s == string(b) {
+		return *s
 	}
 	s := string(b)
-
-	internMu.Lock()
-	defer internMu.Unlock()
-	old := internTable.Load()
-	size := 1
-	if old != nil && len(*old) < maxInterned {
-		size += len(*old)
-	}
-	m := make(map[string]string, size)
-	if old != nil && len(*old) < maxInterned {
-		for k, v := range *old {
-			m[k] = v
-		}
-	}
-	m[s] = s
-	internTable.Store(&m)
+	slot.Store(&s)
 	return s
 }

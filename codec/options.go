@@ -73,10 +73,25 @@ type lockedReader struct {
 	r  io.Reader
 }
 
+// Read fills p or fails; a reader that keeps returning nothing without an
+// error fails too, rather than hanging every encode.
 func (l *lockedReader) Read(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return io.ReadFull(l.r, p)
+	n, idle := 0, 0
+	for n < len(p) {
+		m, err := l.r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			if idle++; idle == 100 {
+				return n, io.ErrNoProgress
+			}
+		}
+	}
+	return n, nil
 }
 
 // WithLegacyFormat turns on decoding of payloads in the format used by
@@ -227,6 +242,12 @@ func WithKeyUsageWarning(every uint64, fn func(KeyUsage)) Option {
 // the codec server from the request path. A payload encoded where no
 // namespace is known is left unbound. Reading a bound payload where no
 // namespace is known fails with [ErrNoNamespace].
+//
+// A payload that is not bound (written before binding was turned on, or
+// where no namespace was known) still decodes anywhere, unless the codec is
+// also [WithStrict]: then, where the namespace is known, it fails with
+// [ErrNotBound], so that an unbound payload cannot be replayed into
+// another namespace.
 //
 // Only the namespace is bound, never the workflow ID: the Web UI and CLI
 // ask the codec server to decode with no workflow ID, and payloads move

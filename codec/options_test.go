@@ -143,11 +143,22 @@ func TestNamespaceBinding(t *testing.T) {
 	if _, err := base.ForNamespace("bank-a").Decode(enc); !errors.Is(err, codec.ErrDecrypt) {
 		t.Fatalf("Decode with the scope removed = %v, want ErrDecrypt", err)
 	}
-	// Without a namespace, encoding leaves the payload unbound.
+	// Without a namespace, encoding leaves the payload unbound, and only a
+	// strict codec refuses it where the namespace is known.
 	unbound, _ := base.Encode([]*commonpb.Payload{jsonPayload(t, 1)})
 	if _, ok := unbound[0].Metadata[codec.MetadataScope]; ok {
 		t.Fatal("payload bound although no namespace was known")
 	}
+	if _, err := base.ForNamespace("bank-b").Decode(unbound); err != nil {
+		t.Fatalf("lax Decode of an unbound payload: %v", err)
+	}
+	strict := newCodec(t, codec.WithNamespaceBinding(true), codec.WithStrict(true))
+	if _, err := strict.ForNamespace("bank-b").Decode(unbound); !errors.Is(err, codec.ErrNotBound) {
+		t.Fatalf("strict Decode of an unbound payload = %v, want ErrNotBound", err)
+	}
+	// Typed nil contexts are ignored, not dereferenced.
+	base.WithSerializationContext((*converter.WorkflowSerializationContext)(nil))
+	base.WithSerializationContext((*converter.ActivitySerializationContext)(nil))
 }
 
 // failingSource fails like an unreachable KMS.

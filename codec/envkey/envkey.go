@@ -80,42 +80,38 @@ func LoadFrom(getenv func(string) string) (*codec.Keyring, error) {
 }
 
 // Decode parses a key written as hex or base64 and checks that it is exactly
-// size bytes. Exactly 2×size hex digits are read as hex; no base64 string of
-// a size-byte key has that length, so the two readings never collide.
+// size bytes. A string of an even number of hex digits is read as hex and
+// nothing else: a base64 key of 16 or 32 bytes has padding or an odd length
+// unless its unpadded form happens to use only hex digits, which is
+// reported as a wrong-length hex key rather than silently read another way.
 // Otherwise the standard and URL-safe base64 alphabets are tried, padded and
-// not; they agree wherever both accept a string. A string that gives size
-// bytes no way is an error that says, by length only, what it did give.
+// not, strictly: no embedded line breaks, no stray trailing bits. A string
+// that gives size bytes no way is an error that says, by length only, what
+// it did give.
 func Decode(s string, size int) ([]byte, error) {
-	hexOK := len(s)%2 == 0 && isHex(s)
-	if hexOK && len(s) == 2*size {
+	want := fmt.Sprintf("need exactly %d bytes (%d hex digits or %d base64 characters)",
+		size, 2*size, base64.StdEncoding.EncodedLen(size))
+	if len(s)%2 == 0 && isHex(s) {
+		if len(s) != 2*size {
+			return nil, fmt.Errorf("hex decodes to %d bytes; %s", len(s)/2, want)
+		}
 		return hex.DecodeString(s)
 	}
-	b64Len := -1
+	if strings.ContainsAny(s, " \t\r\n") {
+		return nil, fmt.Errorf("contains white space; %s", want)
+	}
 	for _, enc := range []*base64.Encoding{
 		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
 	} {
-		b, err := enc.DecodeString(s)
+		b, err := enc.Strict().DecodeString(s)
 		if err != nil {
 			continue
 		}
-		if len(b) == size {
-			return b, nil
+		if len(b) != size {
+			clear(b)
+			return nil, fmt.Errorf("base64 decodes to %d bytes; %s", len(b), want)
 		}
-		clear(b)
-		b64Len = len(b)
-		break
-	}
-
-	want := fmt.Sprintf("need exactly %d bytes (%d hex digits or %d base64 characters)",
-		size, 2*size, base64.StdEncoding.EncodedLen(size))
-	switch {
-	case hexOK && b64Len >= 0:
-		return nil, fmt.Errorf("read as hex it is %d bytes, as base64 %d bytes; %s",
-			len(s)/2, b64Len, want)
-	case hexOK:
-		return nil, fmt.Errorf("hex decodes to %d bytes; %s", len(s)/2, want)
-	case b64Len >= 0:
-		return nil, fmt.Errorf("base64 decodes to %d bytes; %s", b64Len, want)
+		return b, nil
 	}
 	return nil, fmt.Errorf("is neither hex nor base64; %s", want)
 }

@@ -79,43 +79,75 @@ type Header struct {
 	WrappedKey  []byte // nil unless the key source wraps data keys
 }
 
-// Parse reads a Current header from metadata and checks every field's
-// length, so that nothing unbounded reaches the key lookup or the AEAD.
-// intern turns the algorithm and key ID into strings; the codec passes one
-// that reuses strings it has seen, so that parsing does not allocate.
-func Parse(md map[string][]byte, intern func([]byte) string) (Header, error) {
+// Parse reads a Current header from metadata. Every field must be in its
+// one canonical form: the format exactly "1", the algorithm one of
+// algorithms, compression and scope absent or one of their known values,
+// and no optional field present but empty. So no two metadata maps that
+// Parse accepts give the same associated data, and nothing unbounded or
+// unexpected reaches the key lookup or the AEAD. keyID turns the key ID
+// into a string; the codec passes one that reuses strings it has seen.
+func Parse(md map[string][]byte, algorithms []string, keyID func([]byte) string) (Header, error) {
 	var h Header
 	format := md[KeyFormat]
 	if len(format) == 0 || len(format) > 4 {
 		return h, ErrMalformed
 	}
 	v, err := strconv.Atoi(string(format))
-	if err != nil {
+	if err != nil || strconv.Itoa(v) != string(format) {
 		return h, ErrMalformed
 	}
 	if v != Version {
 		return h, ErrVersion
 	}
-	alg, id := md[KeyAlgorithm], md[KeyKeyID]
-	comp, scope := md[KeyCompression], md[KeyScope]
-	h.WrappedKey = md[KeyWrappedKey]
-	switch {
-	case len(alg) == 0, len(alg) > MaxNameLen,
-		len(id) == 0, len(id) > MaxKeyIDLen,
-		len(comp) > MaxNameLen, len(scope) > MaxNameLen,
-		len(h.WrappedKey) > MaxWrappedKeyLen:
+	id := md[KeyKeyID]
+	if len(id) == 0 || len(id) > MaxKeyIDLen {
 		return h, ErrMalformed
 	}
+	var ok bool
+	if h.Algorithm, ok = oneOf(md[KeyAlgorithm], algorithms...); !ok {
+		return h, ErrMalformed
+	}
+	if h.Compression, ok = optional(md, KeyCompression, CompressionZstd); !ok {
+		return h, ErrMalformed
+	}
+	if h.Scope, ok = optional(md, KeyScope, ScopeNamespace); !ok {
+		return h, ErrMalformed
+	}
+	if w, present := md[KeyWrappedKey]; present {
+		if len(w) == 0 || len(w) > MaxWrappedKeyLen {
+			return h, ErrMalformed
+		}
+		h.WrappedKey = w
+	}
 	h.Version = v
-	h.Algorithm = intern(alg)
-	h.KeyID = intern(id)
-	if len(comp) > 0 {
-		h.Compression = intern(comp)
-	}
-	if len(scope) > 0 {
-		h.Scope = intern(scope)
-	}
+	h.KeyID = keyID(id)
 	return h, nil
+}
+
+// The values the optional fields may take.
+const (
+	CompressionZstd = "zstd"
+	ScopeNamespace  = "namespace"
+)
+
+// oneOf returns the string among values that equals b, without allocating.
+func oneOf(b []byte, values ...string) (string, bool) {
+	for _, v := range values {
+		if string(b) == v {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// optional reads a metadata entry that is either absent or one of values;
+// present but empty is not allowed.
+func optional(md map[string][]byte, key string, values ...string) (string, bool) {
+	b, present := md[key]
+	if !present {
+		return "", true
+	}
+	return oneOf(b, values...)
 }
 
 // ParseLegacy reads the key ID of a Legacy payload.
