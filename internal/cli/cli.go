@@ -18,6 +18,7 @@ import (
 
 	"github.com/temporal-encryption/temporal-encryption/codec"
 	"github.com/temporal-encryption/temporal-encryption/codec/envkey"
+	"github.com/temporal-encryption/temporal-encryption/encryption"
 )
 
 // Environment variables read for flag defaults, named as the Temporal CLI
@@ -119,9 +120,9 @@ func Env(name, def string) string {
 	return def
 }
 
-// Converters loads the key from the environment and returns the codec's
-// data and failure converters. The error is the key source's one-line
-// message, with a hint.
+// Converters loads the key from the environment and returns the
+// encryption plugin with its data and failure converters. The error is the
+// key source's one-line message, with a hint.
 func Converters() (Conv, error) {
 	ks, err := envkey.Load()
 	if err != nil {
@@ -131,14 +132,21 @@ func Converters() (Conv, error) {
 	if err != nil {
 		return Conv{}, err
 	}
-	dc := codec.NewDataConverter(c)
-	return Conv{Data: dc, Failure: codec.NewFailureConverter(dc)}, nil
+	p, err := encryption.NewPlugin(c)
+	if err != nil {
+		return Conv{}, err
+	}
+	return Conv{Data: p.DataConverter(), Failure: p.FailureConverter(), Plugin: p}, nil
 }
 
-// Conv is the pair of converters a client needs to encrypt.
+// Conv is what a client needs to encrypt: the plugin, or, without one, a
+// pair of converters.
 type Conv struct {
 	Data    converter.DataConverter
 	Failure converter.FailureConverter
+	// Plugin, when set, installs Data and Failure itself and also keeps
+	// memos from falling back to plaintext; Dial then uses it alone.
+	Plugin *encryption.Plugin
 }
 
 // Logger returns an SDK logger that writes warnings and errors to w.
@@ -150,13 +158,18 @@ func Logger(w io.Writer) log.Logger {
 // Dial connects to the server with the encrypting converters and checks
 // that it answers.
 func Dial(ctx context.Context, conn Conn, conv Conv, logger log.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
+	opts := client.Options{
 		HostPort:         conn.Address,
 		Namespace:        conn.Namespace,
 		DataConverter:    conv.Data,
 		FailureConverter: conv.Failure,
 		Logger:           logger,
-	})
+	}
+	if conv.Plugin != nil {
+		opts.DataConverter, opts.FailureConverter = nil, nil
+		opts.Plugins = []client.Plugin{conv.Plugin}
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, WithHint(fmt.Errorf("connect to %s: %w", conn.Address, err),
 			"is a Temporal server running there? make demo starts one; or set -address / "+EnvAddress)
