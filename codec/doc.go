@@ -1,20 +1,22 @@
 // Package codec encrypts Temporal payloads on the client, so that the
 // Temporal server stores and forwards only ciphertext.
 //
-// A [Codec] is a [converter.PayloadCodec]: wrap the SDK's data converter with
-// it ([NewDataConverter]) on every client and worker, and add
-// [NewFailureConverter] so that error messages and stack traces are
-// encrypted too. Keys come from a [KeySource]; the simplest is a [Keyring]
-// loaded from the environment by package envkey.
+// A [Codec] is a [converter.PayloadCodec]. Keys come from a [KeySource];
+// the simplest is a [Keyring] loaded from the environment by package
+// envkey. Install it on clients and workers with package encryption's
+// plugin, which also encrypts error messages and stack traces and keeps
+// memos from falling back to plaintext when encoding fails:
 //
 //	keys, err := envkey.Load()
 //	...
 //	c, err := codec.New(keys)
-//	dc := codec.NewDataConverter(c)
-//	cl, err := client.Dial(client.Options{
-//		DataConverter:    dc,
-//		FailureConverter: codec.NewFailureConverter(dc),
-//	})
+//	...
+//	plugin, err := encryption.NewPlugin(c)
+//	...
+//	cl, err := client.Dial(client.Options{Plugins: []client.Plugin{plugin}})
+//
+// [NewDataConverter] and [NewFailureConverter] are the same converters
+// without the plugin, for code that wires converters by hand.
 //
 // # Security properties
 //

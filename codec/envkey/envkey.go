@@ -91,11 +91,15 @@ func LoadFrom(getenv func(string) string) (*codec.Keyring, error) {
 func Decode(s string, size int) ([]byte, error) {
 	want := fmt.Sprintf("need exactly %d bytes (%d hex digits or %d base64 characters)",
 		size, 2*size, base64.StdEncoding.EncodedLen(size))
-	if len(s)%2 == 0 && isHex(s) {
-		if len(s) != 2*size {
+	if isHex(s) {
+		switch {
+		case len(s)%2 == 1 && len(s) < 2*size:
+			return nil, fmt.Errorf("is %d hex digits, an odd number; %s", len(s), want)
+		case len(s)%2 == 0 && len(s) != 2*size:
 			return nil, fmt.Errorf("hex decodes to %d bytes; %s", len(s)/2, want)
+		case len(s) == 2*size:
+			return hex.DecodeString(s)
 		}
-		return hex.DecodeString(s)
 	}
 	if strings.ContainsAny(s, " \t\r\n") {
 		return nil, fmt.Errorf("contains white space; %s", want)

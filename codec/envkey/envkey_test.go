@@ -63,9 +63,10 @@ func TestLoadErrors(t *testing.T) {
 		{"16 bytes", map[string]string{envkey.VarKey: hex.EncodeToString(make([]byte, 16))}, "16 bytes"},
 		{"not encoded", map[string]string{envkey.VarKey: "correct-horse-battery-staple!"}, "neither hex nor base64"},
 		{"unknown algorithm", map[string]string{envkey.VarKey: hex.EncodeToString(make([]byte, 32)), envkey.VarAlgorithm: "rot13"}, "unknown algorithm"},
+		{"3 hex digits", map[string]string{envkey.VarKey: "abc"}, "3 hex digits, an odd number"},
 		{"22 hex digits for aes-128", map[string]string{envkey.VarKey: hex.EncodeToString(make([]byte, 11)), envkey.VarAlgorithm: "aes-128-gcm"}, "hex decodes to 11 bytes"},
 		{"line break inside base64", map[string]string{envkey.VarKey: base64.StdEncoding.EncodeToString(make([]byte, 32))[:20] + "\n" + base64.StdEncoding.EncodeToString(make([]byte, 32))[20:]}, "white space"},
-		{"stray trailing bits", map[string]string{envkey.VarKey: base64.RawStdEncoding.EncodeToString(make([]byte, 32))[:42] + "B"}, "neither hex nor base64"},
+		{"stray trailing bits", map[string]string{envkey.VarKey: base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 32))[:42] + "/"}, "neither hex nor base64"},
 		{"aes-128 with 32 bytes", map[string]string{envkey.VarKey: hex.EncodeToString(make([]byte, 32)), envkey.VarAlgorithm: "aes-128-gcm"}, "hex decodes to 32 bytes; need exactly 16"},
 	}
 	for _, tt := range tests {
