@@ -23,10 +23,12 @@ $(STATICCHECK):
 demo: $(TEMPORAL)
 	TEMPORAL_CLI=$(CURDIR)/$(TEMPORAL) $(GO) run ./cmd/demo
 
-# System packages the tests run against (SoftHSM2 for the PKCS#11 key
-# source), from Debian; each script does nothing when already installed.
+# System packages the tests run against, from Debian: SoftHSM2 for the
+# PKCS#11 key source, headless Chromium for the Web UI test. Each script
+# does nothing when already installed; installing needs root or sudo.
 deps:
 	scripts/install-softhsm.sh
+	scripts/install-chromium.sh
 
 test: lint deps $(TEMPORAL)
 	TEMPORAL_CLI=$(CURDIR)/$(TEMPORAL) $(GO) test -timeout 15m ./...
@@ -38,7 +40,7 @@ test: lint deps $(TEMPORAL)
 # thin clients over codec/kms and are left out to keep CI short.
 RACE_PKGS := ./codec/ ./codec/envkey/ ./codec/internal/... ./codec/kms/ ./codec/keyring/
 race:
-	$(GO) test -race -timeout 10m $(RACE_PKGS)
+	$(GO) test -race -timeout 10m $(RACE_PKGS) ./codecserver/
 
 # Every fuzz target for FUZZTIME each (about 10 targets: a few minutes).
 FUZZTIME ?= 15s
