@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -58,6 +59,22 @@ type Quote struct {
 	Closes     []float64 `json:"closes"`
 }
 
+// MarketFeed is a source of quotes: the simulated [Market] by default, or an
+// adapter to a real market-data service. The activities call it; the
+// workflow only ever sees the quotes it returned, recorded in history, so a
+// feed may be as nondeterministic as real markets are.
+//
+// LatestQuote returns an error wrapping [ErrUnknownSymbol] for a symbol the
+// feed does not list; any other error is treated as transient and retried
+// by Temporal. It must be safe for concurrent use, and it must not return
+// more than the 20 closes a [Quote] is documented to hold, to keep tool
+// results small.
+type MarketFeed interface {
+	LatestQuote(ctx context.Context, symbol string) (Quote, error)
+}
+
+var _ MarketFeed = (*Market)(nil)
+
 // Market is a deterministic simulated market: every symbol follows a random
 // walk drawn from the seed, so one seed always gives the same prices. It is
 // immutable and safe for concurrent use.
@@ -98,6 +115,11 @@ func (m *Market) Quote(symbol string) (Quote, error) {
 	}
 	q.Closes = slices.Clone(q.Closes)
 	return q, nil
+}
+
+// LatestQuote implements [MarketFeed]: it is [Market.Quote], ignoring ctx.
+func (m *Market) LatestQuote(_ context.Context, symbol string) (Quote, error) {
+	return m.Quote(symbol)
 }
 
 // Price returns the last price of symbol.

@@ -18,6 +18,12 @@ type RiskLimits struct {
 	// MinCashWeight is the share of equity a buy must leave in cash.
 	// Default 0.05; range 0 to 1.
 	MinCashWeight float64 `json:"min_cash_weight"`
+
+	// ApprovalNotional is the order value above which a trade waits for a
+	// person's decision, delivered as the [UpdateDecideTrade] update,
+	// before it is sent to the broker. Default 10,000; range 0 to MaxCash.
+	// Set it to MaxOrderNotional or above to never ask.
+	ApprovalNotional float64 `json:"approval_notional"`
 }
 
 // DefaultRiskLimits are the limits used for zero fields of
@@ -26,6 +32,7 @@ var DefaultRiskLimits = RiskLimits{
 	MaxOrderNotional:  25_000,
 	MaxPositionWeight: 0.30,
 	MinCashWeight:     0.05,
+	ApprovalNotional:  10_000,
 }
 
 func (l RiskLimits) validate() error {
@@ -37,6 +44,9 @@ func (l RiskLimits) validate() error {
 	}
 	if !finite(l.MinCashWeight) || l.MinCashWeight < 0 || l.MinCashWeight > 1 {
 		return fmt.Errorf("agent: min cash weight %g out of range 0..1", l.MinCashWeight)
+	}
+	if !finite(l.ApprovalNotional) || l.ApprovalNotional < 0 || l.ApprovalNotional > MaxCash {
+		return fmt.Errorf("agent: approval notional out of range 0..%g", MaxCash)
 	}
 	return nil
 }
@@ -51,6 +61,9 @@ func (l RiskLimits) withDefaults() RiskLimits {
 	}
 	if l.MinCashWeight == 0 {
 		l.MinCashWeight = DefaultRiskLimits.MinCashWeight
+	}
+	if l.ApprovalNotional == 0 {
+		l.ApprovalNotional = DefaultRiskLimits.ApprovalNotional
 	}
 	return l
 }
@@ -89,6 +102,11 @@ type RiskDecision struct {
 
 	// WeightAfter is the symbol's share of equity if the order fills.
 	WeightAfter float64 `json:"weight_after"`
+
+	// NeedsApproval says that the order's notional is above
+	// [RiskLimits.ApprovalNotional]: execute_trade will wait for a person
+	// to approve it.
+	NeedsApproval bool `json:"needs_approval,omitempty"`
 }
 
 // EvaluateRisk applies limits to idea for acct. prices holds the market
@@ -150,6 +168,7 @@ func EvaluateRisk(acct Account, idea TradeIdea, prices map[string]float64, limit
 		}
 	}
 	d.Approved = len(d.Reasons) == 0
+	d.NeedsApproval = d.Approved && d.Notional > limits.ApprovalNotional
 	return d
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -55,6 +56,9 @@ func Start(ctx context.Context, c client.Client, opts StartOptions, req Request)
 	if opts.ID == "" {
 		return nil, errors.New("agent: workflow ID is empty")
 	}
+	if req.Continued != nil {
+		return nil, errors.New("agent: a new request cannot carry a continuation")
+	}
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,4 +86,85 @@ func Start(ctx context.Context, c client.Client, opts StartOptions, req Request)
 		return nil, fmt.Errorf("agent: start workflow: %w", err)
 	}
 	return run, nil
+}
+
+// Pending returns the trades of workflow id (its latest run) that wait for
+// a decision, through c's data converter.
+func Pending(ctx context.Context, c client.Client, id string) ([]PendingApproval, error) {
+	if c == nil || id == "" {
+		return nil, errors.New("agent: no client or workflow ID")
+	}
+	v, err := c.QueryWorkflow(ctx, id, "", QueryPendingApprovals)
+	if err != nil {
+		return nil, fmt.Errorf("agent: query workflow %s: %w", id, err)
+	}
+	var ps []PendingApproval
+	if err := v.Get(&ps); err != nil {
+		return nil, fmt.Errorf("agent: query workflow %s: %w", id, err)
+	}
+	return ps, nil
+}
+
+// Decide sends d to workflow id and waits for the outcome: the fill, or
+// why the trade was dropped. With d.OrderID empty it first asks which
+// trade waits, and fails unless exactly one does. The update ID is
+// [DecisionUpdateID] of the order, so sending the same decision twice is
+// harmless, and a second, different decision on the same order gets the
+// first one's outcome; check [ApprovalOutcome.Status].
+func Decide(ctx context.Context, c client.Client, id string, d TradeDecision) (ApprovalOutcome, error) {
+	if d.OrderID == "" {
+		ps, err := Pending(ctx, c, id)
+		if err != nil {
+			return ApprovalOutcome{}, err
+		}
+		switch len(ps) {
+		case 0:
+			return ApprovalOutcome{}, fmt.Errorf("agent: no trade of workflow %s is waiting for approval", id)
+		case 1:
+			d.OrderID = ps[0].OrderID
+		default:
+			return ApprovalOutcome{}, fmt.Errorf("agent: %d trades of workflow %s wait: name the order", len(ps), id)
+		}
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateID:     DecisionUpdateID(d.OrderID),
+		UpdateName:   UpdateDecideTrade,
+		Args:         []any{d},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return ApprovalOutcome{}, fmt.Errorf("agent: decide on order %s: %w", d.OrderID, err)
+	}
+	var out ApprovalOutcome
+	if err := h.Get(ctx, &out); err != nil {
+		return ApprovalOutcome{}, fmt.Errorf("agent: decide on order %s: %w", d.OrderID, err)
+	}
+	return out, nil
+}
+
+// FormatApproval writes a trade that needs approval on one line: "SELL 20
+// AAPL, $3,236.40 (over $1,000.00), order ord-…".
+func FormatApproval(p PendingApproval) string {
+	return fmt.Sprintf("%s %d %s, %s (over %s), order %s", strings.ToUpper(string(p.Side)),
+		p.Quantity, p.Symbol, money(p.Notional), money(p.Threshold), p.OrderID)
+}
+
+// FormatOutcome writes an [ApprovalOutcome] on one line: "SELL 20 AAPL,
+// $3,236.40 (over $1,000.00), order ord-…: filled by dana, at $161.82".
+func FormatOutcome(o ApprovalOutcome) string {
+	s := FormatApproval(o.PendingApproval) + ": " + string(o.Status)
+	if o.Approver != "" {
+		s += " by " + o.Approver
+	}
+	if o.Reason != "" {
+		s += " (" + o.Reason + ")"
+	}
+	switch {
+	case o.Fill != nil:
+		s += ", at " + money(o.Fill.Price)
+	case o.Error != "":
+		s += ": " + o.Error
+	}
+	return s
 }

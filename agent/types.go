@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // Side is the direction of an order.
@@ -60,6 +61,29 @@ type Request struct {
 	// MaxSteps caps the model calls; the workflow fails if the model has not
 	// answered by then. Zero means DefaultSteps; at most MaxSteps.
 	MaxSteps int `json:"max_steps"`
+
+	// ApprovalTimeout is how long a trade above Limits.ApprovalNotional
+	// waits for a decision before it is dropped. Zero means
+	// DefaultApprovalTimeout (5 minutes); at most MaxApprovalTimeout (7
+	// days). Keep the workflow's execution timeout above it.
+	ApprovalTimeout time.Duration `json:"approval_timeout,omitempty"`
+
+	// MaxConversationBytes bounds the conversation sent to the model: when
+	// it grows past this, the oldest turns are replaced by a summary. Zero
+	// means DefaultConversationBytes (256 KiB); the range is
+	// MinConversationBytes (8 KiB) to MaxConversationBytes (1 MiB).
+	MaxConversationBytes int `json:"max_conversation_bytes,omitempty"`
+
+	// ContinueAsNewAfter is the history length, in events, after which the
+	// workflow continues as new between two turns. Zero means
+	// DefaultContinueAsNewEvents (2,000); at most MaxContinueAsNewEvents.
+	// The workflow also continues as new when the server suggests it.
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+
+	// Continued is set by the workflow when it continues as new, to carry
+	// its state into the next run. Callers leave it nil; [Start] refuses a
+	// request that has it.
+	Continued *Continuation `json:"continued,omitempty"`
 }
 
 // Result is the output of [TradingWorkflow].
@@ -72,6 +96,10 @@ type Result struct {
 
 	// Account is the account after the trades.
 	Account Account `json:"account"`
+
+	// Approvals are the trades that needed a person's approval and what
+	// became of them, in order.
+	Approvals []ApprovalOutcome `json:"approvals,omitempty"`
 
 	// ModelCalls and ToolCalls count the activities the workflow ran for
 	// the model and for tools.
@@ -117,6 +145,20 @@ func (r Request) Validate() error {
 	}
 	if r.MaxSteps < 0 || r.MaxSteps > MaxSteps {
 		return fmt.Errorf("agent: max steps %d out of range 0..%d", r.MaxSteps, MaxSteps)
+	}
+	if r.ApprovalTimeout < 0 || r.ApprovalTimeout > MaxApprovalTimeout {
+		return fmt.Errorf("agent: approval timeout %v out of range 0..%v", r.ApprovalTimeout, MaxApprovalTimeout)
+	}
+	if b := r.MaxConversationBytes; b != 0 && (b < MinConversationBytes || b > MaxConversationBytes) {
+		return fmt.Errorf("agent: conversation budget %d out of range %d..%d bytes",
+			b, MinConversationBytes, MaxConversationBytes)
+	}
+	if r.ContinueAsNewAfter < 0 || r.ContinueAsNewAfter > MaxContinueAsNewEvents {
+		return fmt.Errorf("agent: continue-as-new threshold %d out of range 0..%d",
+			r.ContinueAsNewAfter, MaxContinueAsNewEvents)
+	}
+	if r.Continued != nil {
+		return r.Continued.validate(orDefault(r.MaxSteps, DefaultSteps))
 	}
 	return nil
 }

@@ -20,10 +20,13 @@ const (
 )
 
 // Activity timeouts and retries. The model gets longer, as a hosted model
-// can be slow; tools are local and quick.
+// can be slow; tools are local and quick. Every activity heartbeats each
+// second while it runs, so a worker that dies in the middle of one is
+// noticed after heartbeatTimeout and the activity is retried elsewhere.
 const (
-	modelTimeout = 2 * time.Minute
-	toolTimeout  = 30 * time.Second
+	modelTimeout     = 2 * time.Minute
+	toolTimeout      = 30 * time.Second
+	heartbeatTimeout = 5 * time.Second
 )
 
 var retryPolicy = &temporal.RetryPolicy{
@@ -31,6 +34,17 @@ var retryPolicy = &temporal.RetryPolicy{
 	BackoffCoefficient: 2,
 	MaximumInterval:    10 * time.Second,
 	MaximumAttempts:    5,
+}
+
+// modelRetryPolicy gives a rate-limited or overloaded model service more
+// room: a 429 that names a delay in Retry-After is retried after that
+// delay instead (see [ErrTypeModelRateLimited]).
+var modelRetryPolicy = &temporal.RetryPolicy{
+	InitialInterval:        time.Second,
+	BackoffCoefficient:     2,
+	MaximumInterval:        time.Minute,
+	MaximumAttempts:        8,
+	NonRetryableErrorTypes: []string{ErrTypeModelAuth, ErrTypeModelRejected, ErrTypeBadModelReply},
 }
 
 // SystemPrompt opens every conversation.
@@ -44,47 +58,118 @@ const SystemPrompt = "You are a careful trading agent working for one trader. " 
 // for good, or when the model has not answered after req.MaxSteps calls.
 // A failing tool does not fail the workflow: the model sees the error as
 // the tool's result.
+//
+// A trade whose notional is above [RiskLimits.ApprovalNotional] waits for
+// the [UpdateDecideTrade] update, for at most req.ApprovalTimeout, and is
+// dropped if rejected or not decided in time. Between turns, once history
+// has req.ContinueAsNewAfter events or the server suggests it, the
+// workflow continues as new with its state in [Request.Continued]; the
+// result is the same as if it had not.
 func TradingWorkflow(ctx workflow.Context, req Request) (Result, error) {
 	if err := req.Validate(); err != nil {
 		return Result{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidRequest, nil)
 	}
-	if req.MaxSteps == 0 {
-		req.MaxSteps = DefaultSteps
-	}
-	s := &session{
-		workflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-		limits:     req.Limits.withDefaults(),
-		account:    req.Account.clone(),
+	s := newSession(ctx, req)
+	if err := s.registerApprovals(ctx); err != nil {
+		return Result{}, err
 	}
 
-	msgs := []Message{
-		{Role: RoleSystem, Content: SystemPrompt},
-		{Role: RoleUser, Content: req.Prompt},
-	}
-	for step := 1; step <= req.MaxSteps; step++ {
-		reply, err := s.callModel(ctx, step, msgs)
+	for s.step < s.maxSteps {
+		if s.shouldContinueAsNew(ctx) {
+			if err := s.finishHandlers(ctx); err != nil {
+				return Result{}, err
+			}
+			next := req
+			next.Continued = s.continuation()
+			return Result{}, workflow.NewContinueAsNewError(ctx, TradingWorkflow, next)
+		}
+		s.step++
+		s.runSteps++
+		s.trim()
+		reply, err := s.callModel(ctx, s.step, s.msgs)
 		if err != nil {
 			return Result{}, err
 		}
-		msgs = append(msgs, reply.Message)
+		s.msgs = append(s.msgs, reply.Message)
 		if len(reply.Message.ToolCalls) == 0 {
 			s.result.Answer = reply.Message.Content
 			s.result.Account = s.account
+			if err := s.finishHandlers(ctx); err != nil {
+				return Result{}, err
+			}
 			return s.result, nil
 		}
-		msgs = append(msgs, s.runTools(ctx, step, reply.Message.ToolCalls)...)
+		s.msgs = append(s.msgs, s.runTools(ctx, s.step, reply.Message.ToolCalls)...)
 	}
 	return Result{}, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("agent: no final answer after %d model calls", req.MaxSteps), ErrTypeStepLimit, nil)
+		fmt.Sprintf("agent: no final answer after %d model calls", s.maxSteps), ErrTypeStepLimit, nil)
 }
 
 // session is the state of one workflow run.
 type session struct {
 	workflowID string
 	limits     RiskLimits
-	account    Account
-	approved   []RiskDecision // approvals not yet used by a trade
-	result     Result
+	maxSteps   int
+	budget     int // conversation bytes
+	canAfter   int // history events
+	runs       int // runs before this one
+	runSteps   int // model turns in this run
+
+	approvalTimeout time.Duration
+	waiting         []*approvalWait             // trades waiting for a decision
+	outcomes        map[string]*ApprovalOutcome // by order ID, this run
+
+	step      int // model turns in all runs
+	msgs      []Message
+	trimmed   int
+	toolTally map[string]int
+	account   Account
+	approved  []RiskDecision // approvals not yet used by a trade
+	result    Result
+}
+
+// newSession starts from req, or from where the previous run stopped.
+func newSession(ctx workflow.Context, req Request) *session {
+	s := &session{
+		workflowID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
+		limits:          req.Limits.withDefaults(),
+		maxSteps:        orDefault(req.MaxSteps, DefaultSteps),
+		budget:          orDefault(req.MaxConversationBytes, DefaultConversationBytes),
+		canAfter:        orDefault(req.ContinueAsNewAfter, DefaultContinueAsNewEvents),
+		approvalTimeout: req.ApprovalTimeout,
+		outcomes:        make(map[string]*ApprovalOutcome),
+	}
+	if s.approvalTimeout == 0 {
+		s.approvalTimeout = DefaultApprovalTimeout
+	}
+	if c := req.Continued; c != nil {
+		s.step, s.runs = c.Step, c.Runs
+		s.msgs = c.Messages
+		s.trimmed, s.toolTally = c.Trimmed, c.ToolTally
+		s.account = c.Account.clone()
+		s.approved = c.Approved
+		s.result = c.Result
+		return s
+	}
+	s.account = req.Account.clone()
+	s.msgs = []Message{
+		{Role: RoleSystem, Content: SystemPrompt},
+		{Role: RoleUser, Content: req.Prompt},
+	}
+	return s
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// finishHandlers waits for running update handlers to return, so that
+// nobody who decided on a trade is left without an answer.
+func (s *session) finishHandlers(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
 // acts is only used to name activity methods; it is never called.
@@ -93,7 +178,8 @@ var acts *Activities
 func (s *session) callModel(ctx workflow.Context, step int, msgs []Message) (CompletionResponse, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: modelTimeout,
-		RetryPolicy:         retryPolicy,
+		HeartbeatTimeout:    heartbeatTimeout,
+		RetryPolicy:         modelRetryPolicy,
 		Summary:             fmt.Sprintf("model turn %d", step),
 	})
 	var reply CompletionResponse
@@ -235,10 +321,27 @@ func (s *session) trade(ctx workflow.Context, c ToolCall, id string) *pending {
 
 	order := Order{ID: id, AccountID: s.account.ID, Symbol: idea.Symbol, Side: idea.Side,
 		Quantity: idea.Quantity}
+	var outcome *ApprovalOutcome
+	if approval.Notional > s.limits.ApprovalNotional {
+		out, err := s.approve(ctx, order, approval)
+		if out == nil {
+			return &pending{err: err} // the workflow is being cancelled
+		}
+		if err != nil {
+			s.approved = append(s.approved[:k], s.approved[k+1:]...)
+			s.settle(out, nil, nil)
+			return &pending{err: err}
+		}
+		outcome = out
+	}
+
 	fill := new(Fill)
 	summary := fmt.Sprintf("%s %s", c.Name, idea)
 	s.result.ToolCalls++
 	err := workflow.ExecuteActivity(s.toolCtx(ctx, summary), acts.ExecuteTrade, order).Get(ctx, fill)
+	if outcome != nil {
+		s.settle(outcome, fill, err)
+	}
 	if err != nil {
 		return &pending{err: err}
 	}
@@ -251,6 +354,7 @@ func (s *session) trade(ctx workflow.Context, c ToolCall, id string) *pending {
 func (s *session) toolCtx(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: toolTimeout,
+		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy:         retryPolicy,
 		Summary:             summary,
 	})
@@ -284,18 +388,6 @@ func decodeArgs(args string, v any) error {
 // toolError is the content of a tool message for a call that failed.
 type toolError struct {
 	Error string `json:"error"`
-}
-
-func toolContent(p *pending) string {
-	var v any = p.result
-	if p.err != nil {
-		v = toolError{Error: errorText(p.err)}
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		b, _ = json.Marshal(toolError{Error: "agent: result not encodable"})
-	}
-	return string(b)
 }
 
 // errorText is the message of an activity error without the SDK's wrapping.

@@ -10,11 +10,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/temporal-encryption/temporal-encryption/agent"
+	"github.com/temporal-encryption/temporal-encryption/agent/llm"
 	"github.com/temporal-encryption/temporal-encryption/audit"
 	"github.com/temporal-encryption/temporal-encryption/codec/envkey"
 	"github.com/temporal-encryption/temporal-encryption/internal/cli"
@@ -32,10 +35,19 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	cash := fs.Float64("cash", 50_000, "cash in the account, dollars")
 	positions := fs.String("positions", "AAPL:40@175,MSFT:15@380", "positions, SYMBOL:QTY[@COST],...")
 	seed := fs.Int64("market-seed", agent.DefaultMarketSeed, "seed of the simulated market")
+	approvalAbove := fs.Float64("approval-above", 0, "order value in dollars above which a trade "+
+		"waits for approval; the demo approves it, as starter approve would (default 10000)")
+	var mc llm.Config
+	mc.AddFlags(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	say := func(format string, a ...any) { fmt.Fprintf(out, "demo: "+format+"\n", a...) }
+	var outMu sync.Mutex
+	say := func(format string, a ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		fmt.Fprintf(out, "demo: "+format+"\n", a...)
+	}
 
 	pos, err := agent.ParsePositions(*positions)
 	if err != nil {
@@ -45,9 +57,15 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	req := agent.Request{
 		Prompt:  fmt.Sprintf("%s (ticket %s)", *prompt, ticket),
 		Account: agent.Account{ID: *account, Owner: *owner, Cash: *cash, Positions: pos},
+		Limits:  agent.RiskLimits{ApprovalNotional: *approvalAbove},
 	}
 	if err := req.Validate(); err != nil {
 		return err
+	}
+	model, err := llm.New(mc)
+	if err != nil {
+		return cli.WithHint(err, "run demo -h for the model flags and variables; "+
+			"without them the demo uses the offline planner")
 	}
 
 	cliPath, err := devserver.CLIPath()
@@ -112,7 +130,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	acts, err := agent.NewActivities(agent.RulePlanner{}, market, broker)
+	acts, err := agent.NewActivities(model, market, broker)
 	if err != nil {
 		return err
 	}
@@ -122,7 +140,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	say("worker polling task queue %s", agent.DefaultTaskQueue)
+	say("worker polling task queue %s, model: %s", agent.DefaultTaskQueue, mc)
 
 	// The workflow.
 	id := "trading-agent-demo-" + randomHex(4)
@@ -133,8 +151,11 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	say("started workflow %s for account %s", id, req.Account.ID)
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	stopApproving := approveAll(wctx, c, id, say)
 	var res agent.Result
-	if err := wr.Get(wctx, &res); err != nil {
+	err = wr.Get(wctx, &res)
+	stopApproving()
+	if err != nil {
 		return fmt.Errorf("workflow %s: %w", id, err)
 	}
 	fmt.Fprintf(out, "\n%s\n\n", indent(res.Answer))
@@ -147,14 +168,22 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	for _, f := range res.Trades {
 		canaries = append(canaries, f.OrderID)
 	}
+	shown := canaries
+	if v := mc.KeyVar(); v != "" && os.Getenv(v) != "" {
+		canaries = append(canaries, os.Getenv(v)) // the model's API key, never printed
+		shown = append(shown[:len(shown):len(shown)], "$"+v)
+	}
 	report, err := audit.Workflow(ctx, srv.Client(), id, wr.GetRunID(), canaries...)
 	if err != nil {
 		return err
 	}
 	say("audit of %d history events with a codec-less client, looking for %s:",
-		report.Events, strings.Join(canaries, ", "))
+		report.Events, strings.Join(shown, ", "))
 	say("  %s", report.Verdict())
 	for _, f := range report.Findings() {
+		for i, c := range canaries {
+			f = strings.ReplaceAll(f, c, shown[i]) // the API key only
+		}
 		say("  %s", f)
 	}
 
@@ -170,6 +199,37 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	}
 	say("OK: the server holds only ciphertext for workflow %s", id)
 	return nil
+}
+
+// approveAll approves every trade of workflow id that waits for approval,
+// as a person running starter approve would, until stop is called.
+func approveAll(ctx context.Context, c client.Client, id string, say func(string, ...any)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			ps, err := agent.Pending(ctx, c, id)
+			if err != nil || len(ps) == 0 {
+				continue
+			}
+			say("waiting for approval: %s", agent.FormatApproval(ps[0]))
+			say("  approving, as `starter approve -workflow-id %s` would", id)
+			o, err := agent.Decide(ctx, c, id, agent.TradeDecision{OrderID: ps[0].OrderID, Approve: true,
+				Approver: "demo", Reason: "approved by the demo"})
+			if err != nil {
+				say("  approval failed: %v", err)
+				continue
+			}
+			say("  %s", agent.FormatOutcome(o))
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func indent(s string) string {

@@ -8,6 +8,16 @@
 //
 // If TEMPORAL_ENCRYPTION_KEY is not set, demo makes a random key for this
 // run only, and says so.
+//
+// The agent's model is the offline rule planner unless AGENT_MODEL says
+// openai or anthropic (see package agent/llm), for example:
+//
+//	AGENT_MODEL=openai OPENAI_BASE_URL=http://127.0.0.1:8000/v1 \
+//	OPENAI_MODEL=my-model OPENAI_API_KEY=... make demo
+//
+// With a remote model the audit also looks for the API key in the history.
+// With -approval-above, trades over that value wait for approval, and the
+// demo approves them through the same update as starter approve.
 package main
 
 import (

@@ -17,3 +17,28 @@ func TestBadKeyStopsWorker(t *testing.T) {
 		}
 	}
 }
+
+// A model that cannot work as configured stops the worker before it dials.
+func TestBadModelStopsWorker(t *testing.T) {
+	key, err := envkey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envkey.VarKey, key)
+	t.Setenv("OPENAI_API_KEY", "")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "gpt"}, "unknown model provider"},
+		{[]string{"-model", "openai"}, "OPENAI_MODEL"},
+		{[]string{"-model", "openai", "-model-name", "m"}, "OPENAI_API_KEY is not set"},
+		{[]string{"-ledger", t.TempDir()}, "ledger"},
+	}
+	for _, tt := range tests {
+		err := run(append([]string{"-address", "127.0.0.1:1"}, tt.args...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+		}
+	}
+}
