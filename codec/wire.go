@@ -109,14 +109,13 @@ func internKey(k []byte) string {
 	return string(k)
 }
 
-// payloadSize returns the serialized size of p, and false for a payload
-// that marshalPayload does not write itself (one with external payload
-// details or unknown fields), which goes to proto.Marshal instead.
-func payloadSize(p *commonpb.Payload) (int, bool) {
+// sizePayload returns p's serialized size and whether appendPayload writes
+// it. A payload with external payload details or unknown fields goes to
+// proto.Marshal instead.
+func sizePayload(p *commonpb.Payload) (n int, fast bool) {
 	if len(p.GetExternalPayloads()) > 0 || len(p.ProtoReflect().GetUnknown()) > 0 {
-		return 0, false
+		return proto.Size(p), false
 	}
-	n := 0
 	for k, v := range p.GetMetadata() {
 		n += 1 + protowire.SizeBytes(mapEntrySize(k, v))
 	}
@@ -131,7 +130,7 @@ func mapEntrySize(k string, v []byte) int {
 }
 
 // appendPayload appends p in the protobuf encoding, as proto.Marshal writes
-// it up to the order of map entries. p must be one payloadSize accepts.
+// it up to the order of map entries. p must be one sizePayload reports as fast.
 func appendPayload(b []byte, p *commonpb.Payload) []byte {
 	for k, v := range p.GetMetadata() {
 		b = protowire.AppendTag(b, fieldMetadata, protowire.BytesType)
@@ -146,15 +145,6 @@ func appendPayload(b []byte, p *commonpb.Payload) []byte {
 		b = protowire.AppendBytes(b, p.GetData())
 	}
 	return b
-}
-
-// sizePayload returns p's serialized size and whether appendPayload writes
-// it.
-func sizePayload(p *commonpb.Payload) (n int, fast bool) {
-	if n, ok := payloadSize(p); ok {
-		return n, true
-	}
-	return proto.Size(p), false
 }
 
 // marshalInto serializes p into body, which is exactly as long as
